@@ -26,3 +26,20 @@ export function maxAbs(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
 }
+
+/** The backends a test file runs on: all, or those named in BACKENDS=js,wasm. */
+export function selectedBackends(): readonly BackendName[] {
+  const env = process.env.BACKENDS;
+  return env ? (env.split(',') as BackendName[]) : backends;
+}
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+export function randomData(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, type RNNBase } from '../src/index.js';
-import { backends, fixture, maxAbs, maxAbsDiff, use, type Json } from './helpers.js';
+import { fixture, selectedBackends, maxAbs, maxAbsDiff, use, type Json } from './helpers.js';
 
 interface Case {
   name: string;
@@ -37,7 +37,7 @@ export function tolerance(c: Case, key: 'output' | 'h' | 'c'): number {
   return Math.max(2 * c.torch32MaxAbsErr[key], 8 * EPS32 * Math.max(1, maxAbs(c.expected[key].data)));
 }
 
-for (const backend of (process.env.BACKENDS?.split(',') as typeof backends | undefined) ?? backends) {
+for (const backend of selectedBackends()) {
   describe(`PyTorch fixtures on ${backend}`, () => {
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
       await use(backend);

@@ -200,7 +200,7 @@ export abstract class RNNBase extends Module {
     const GH = G * H, DH = D * H, isLSTM = this.mode === 'LSTM';
     const sizes = {
       x: T * B * I, gx: T * B * GH, y0: T * B * DH, y1: L > 1 ? T * B * DH : 0,
-      h: L * D * B * H, c: isLSTM ? L * D * B * H : 0, s: B * GH, len: lengths ? B : 0,
+      h: L * D * B * H, c: isLSTM ? L * D * B * H : 0, s: B * GH, len: B,
     };
     let floats = 0;
     const at: Record<keyof typeof sizes, number> = { x: 0, gx: 0, y0: 0, y1: 0, h: 0, c: 0, s: 0, len: 0 };
