@@ -1,0 +1,26 @@
+/** The README's examples run as written (against the built package in dist/). */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (file: string, ...args: string[]): string =>
+  execFileSync(process.execPath, [file, ...args], { cwd: root, encoding: 'utf8' });
+
+describe('examples', () => {
+  it('the build exists (npm test builds first)', () => {
+    expect(existsSync(`${root}dist/index.js`), 'run `npm run build`').toBe(true);
+  });
+
+  it('examples/node.mjs', () => {
+    const out = run('examples/node.mjs');
+    expect(out).toMatch(/output \[ 20, 4, 32 \] h \[ 2, 4, 32 \] c \[ 2, 4, 32 \]/);
+    expect(out).toMatch(/streamed h\[0\.\.3\]/);
+  });
+
+  it('examples/load-pytorch.mjs reproduces the PyTorch model it loads', () => {
+    // PyTorch 1.13 printed these for examples/from-pytorch.py's model on the same input.
+    const out = run('examples/load-pytorch.mjs', 'examples/lstm.json');
+    expect(out).toContain("first values [ '0.028289', '-0.084092', '-0.052797', '-0.031929' ]");
+  });
+});
