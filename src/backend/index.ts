@@ -87,7 +87,9 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   }
   if (options.simdWasm !== undefined) sources.simdWasm = options.simdWasm;
   if (options.wasm !== undefined) sources.wasm = options.wasm;
-  await init(getBackend());
+  const name = getBackend();
+  await init(name);
+  current ??= name;
 }
 
 /** The live backend object (for layers); the js backend needs no setup. */

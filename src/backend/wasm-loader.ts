@@ -21,41 +21,70 @@ const PANEL = 16;
 const isNode =
   typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
-async function fetchBytes(url: URL | string): Promise<ArrayBuffer | Uint8Array> {
-  const u = typeof url === 'string' ? new URL(url, import.meta.url) : url;
+/**
+ * Resolves a user-given location: a URL with a scheme as is; otherwise a file path (Node,
+ * relative to the working directory) or a URL relative to the page (browsers).
+ */
+async function resolveUrl(where: URL | string): Promise<URL> {
+  if (where instanceof URL) return where;
+  if (/^[a-z][a-z0-9+.-]+:/i.test(where)) return new URL(where);
+  if (isNode) {
+    const { pathToFileURL } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url');
+    return pathToFileURL(where);
+  }
+  const page = globalThis as { document?: { baseURI: string }; location?: { href: string } };
+  return new URL(where, page.document?.baseURI ?? page.location?.href);
+}
+
+async function compileFrom(u: URL): Promise<WebAssembly.Module> {
   if (isNode && u.protocol === 'file:') {
-    const fs = await import('node:fs/promises');
-    return fs.readFile(u);
+    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+    return WebAssembly.compile(await fs.readFile(u));
   }
   const res = await fetch(u);
   if (!res.ok) throw new Error(`wasm-rnn: could not fetch ${u.href}: HTTP ${res.status}`);
-  return res.arrayBuffer();
+  if (typeof WebAssembly.compileStreaming === 'function' && res.headers.get('content-type') === 'application/wasm') {
+    return WebAssembly.compileStreaming(res);
+  }
+  return WebAssembly.compile(await res.arrayBuffer());
 }
 
-/** The default location of a flavor's .wasm: build/ at the package root (src/ and dist/ alike). */
+/** The default location of a flavor's .wasm: build/ at the package root (from src/ and dist/ alike). */
 export function defaultWasmUrl(flavor: WasmFlavor): URL {
-  return new URL(`../../build/${WASM_FILES[flavor]}`, import.meta.url);
+  // One literal `new URL(…, import.meta.url)` per file, so bundlers see and copy each asset.
+  switch (flavor) {
+    case 'wasm-simd':
+      return new URL('../../build/wasm-rnn.simd.wasm', import.meta.url);
+    case 'wasm':
+      return new URL('../../build/wasm-rnn.wasm', import.meta.url);
+    case 'wasm-debug':
+      return new URL('../../build/wasm-rnn.debug.wasm', import.meta.url);
+  }
 }
 
+/** Compiles a module from bytes, a compiled module, a URL, or a path/relative URL string. */
 export async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  const bytes =
-    typeof source === 'string' || source instanceof URL ? await fetchBytes(source) : source;
-  return WebAssembly.compile(bytes as BufferSource);
+  if (typeof source === 'string' || source instanceof URL) return compileFrom(await resolveUrl(source));
+  return WebAssembly.compile(source);
 }
 
-/** A SIMD module cannot even compile where SIMD is off, so this is the feature test. */
+let simd: boolean | undefined;
+
+/** A SIMD module cannot even compile where SIMD is off, so validating one is the feature test. */
 export function simdSupported(): boolean {
+  if (simd !== undefined) return simd;
   // (module (func (result v128) (v128.const i32x4 0 0 0 0)))
   const probe = new Uint8Array([
     0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
   ]);
   try {
-    return WebAssembly.validate(probe);
+    simd = WebAssembly.validate(probe);
   } catch {
-    return false;
+    simd = false;
   }
+  return simd;
 }
 
 interface KernelExports {
