@@ -1,0 +1,216 @@
+/**
+ * The package's ESM build (dist/ + build/*.wasm) in a real browser: headless Debian Chromium,
+ * driven by playwright-core, loads test/browser/index.html from a local static server, selects
+ * the wasm-simd backend (the loader fetches build/wasm-rnn.simd.wasm relative to the module)
+ * and runs every LSTM and GRU PyTorch fixture with the tolerance of test/pytorch.test.ts.
+ *
+ * Needs `npm run build` first (`npm test` does it) and /usr/bin/chromium
+ * (`apt-get install -y chromium`); without it the test fails unless WASM_RNN_SKIP_BROWSER=1,
+ * which skips it.
+ */
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-ignore -- a plain JS script without type declarations
+import { startStaticServer } from '../examples/serve.js';
+import { fixture, maxAbs, type Json } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP = process.env.WASM_RNN_SKIP_BROWSER === '1';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SIMD_WASM = join(ROOT, 'build', 'wasm-rnn.simd.wasm');
+const REQUIRED = ['dist/index.js', 'dist/backend/wasm-loader.js', 'build/wasm-rnn.simd.wasm', 'build/wasm-rnn.wasm'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+const MODES = ['LSTM', 'GRU'] as const;
+const EPS32 = 2 ** -23;
+
+type Key = 'output' | 'h' | 'c';
+interface Case {
+  name: string;
+  mode: string;
+  expected: Record<Key, Json>;
+  torch32MaxAbsErr: Record<Key, number>;
+}
+interface PageResult {
+  name: string;
+  mode: string;
+  error?: string;
+  keys: Partial<Record<Key, { shape: number[]; expectedShape: number[]; err: number }>>;
+}
+interface PageRun {
+  backend: string;
+  backendAfter: string;
+  simdSupported: boolean;
+  ms: number;
+  runMs: number;
+  userAgent: string;
+  compiled: { fn: string; kind: string; byteLength?: number; url?: string }[];
+  wasmResources: string[];
+  results: PageResult[];
+}
+
+/** Same as test/pytorch.test.ts: twice PyTorch's float32 error, floored at 8 ulps of the output's scale. */
+function tolerance(c: Case, key: Key): number {
+  return Math.max(2 * c.torch32MaxAbsErr[key], 8 * EPS32 * Math.max(1, maxAbs(c.expected[key].data)));
+}
+
+const cases = fixture<{ cases: Case[] }>('rnn.json').cases.filter((c) => (MODES as readonly string[]).includes(c.mode));
+const chromiumMissing = !existsSync(CHROMIUM);
+
+describe.skipIf(SKIP)('browser: ESM build in headless Chromium (wasm-simd)', () => {
+  let server: Server | undefined;
+  let baseUrl = '';
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let profileDir: string | undefined;
+  let run: PageRun;
+  let wallMs = 0;
+  const requests: { method: string; path: string; status: number }[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (chromiumMissing) {
+      throw new Error(
+        `${CHROMIUM} not found: install Debian's Chromium (\`apt-get install -y chromium\`) ` +
+          'or set WASM_RNN_SKIP_BROWSER=1 to skip the browser test',
+      );
+    }
+    const missing = REQUIRED.filter((f) => !existsSync(join(ROOT, f)));
+    if (missing.length > 0) {
+      throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` before the browser test (npm test does)`);
+    }
+
+    ({ server, url: baseUrl } = await startStaticServer(ROOT, { onRequest: (r: (typeof requests)[number]) => requests.push(r) }));
+    profileDir = mkdtempSync(join(tmpdir(), 'wasm-rnn-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      timeout: 60_000,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.stack ?? err.message}`));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
+    });
+
+    const t0 = performance.now();
+    await page.goto(`${baseUrl}/test/browser/index.html`, { waitUntil: 'load', timeout: 60_000 });
+    await page
+      .waitForFunction(() => typeof (window as unknown as { runFixtures?: unknown }).runFixtures === 'function', null, { timeout: 60_000 })
+      .catch((e: Error) => {
+        throw new Error(`test page never defined runFixtures: ${problems.join('; ') || e.message}`);
+      });
+    run = await page.evaluate(
+      (modes) => (window as unknown as { runFixtures(m: string[]): Promise<PageRun> }).runFixtures(modes),
+      [...MODES],
+    );
+    wallMs = performance.now() - t0;
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    if (server) await new Promise<void>((ok) => server!.close(() => ok()));
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    if (run) {
+      const worst = worstRatio(run.results);
+      console.log(
+        `browser: ${run.results.length} cases on ${run.backend} in ${run.runMs.toFixed(0)} ms ` +
+          `(backend setup ${run.ms.toFixed(0)} ms, page total ${wallMs.toFixed(0)} ms); ` +
+          `largest error/tolerance ${worst.ratio.toFixed(3)} (${worst.where}); ${run.userAgent}`,
+      );
+    }
+  }, 60_000);
+
+  it('selects wasm-simd and compiles the SIMD module', () => {
+    expect(run.backend).toBe('wasm-simd');
+    expect(run.backendAfter).toBe('wasm-simd');
+    expect(run.simdSupported).toBe(true);
+    // The loader fetched build/wasm-rnn.simd.wasm relative to dist/ and nothing else…
+    const wasmGets = requests.filter((r) => r.path.endsWith('.wasm'));
+    expect(wasmGets).toEqual([{ method: 'GET', path: '/build/wasm-rnn.simd.wasm', status: 200 }]);
+    expect(run.wasmResources).toEqual(['/build/wasm-rnn.simd.wasm']);
+    // …and those bytes (or that response, should the loader stream) are what was compiled.
+    const size = statSync(SIMD_WASM).size;
+    const compiled = run.compiled.filter((c) => c.kind !== 'module');
+    expect(compiled, JSON.stringify(run.compiled)).toHaveLength(1);
+    const [only] = compiled;
+    if (only.kind === 'bytes') expect(only.byteLength, 'compiled byte length').toBe(size);
+    else expect(only.url ?? '', 'compiled response').toMatch(/\/build\/wasm-rnn\.simd\.wasm$/);
+  });
+
+  it(`ran every ${MODES.join('/')} fixture case (at least 30)`, () => {
+    expect(run.results.map((r) => r.name)).toEqual(cases.map((c) => c.name));
+    expect(run.results.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (name, c) => {
+    const r = run.results.find((x) => x.name === name);
+    expect(r, 'case missing from the page results').toBeDefined();
+    expect(r!.error, 'threw in the browser').toBeUndefined();
+    const keys: Key[] = c.mode === 'LSTM' ? ['output', 'h', 'c'] : ['output', 'h'];
+    expect(Object.keys(r!.keys).sort()).toEqual([...keys].sort());
+    for (const key of keys) {
+      const got = r!.keys[key]!;
+      expect(got.shape, key).toEqual(c.expected[key].shape);
+      expect(got.expectedShape, key).toEqual(c.expected[key].shape);
+      expect(got.err, `${key}: error ${got.err} vs PyTorch float32 ${c.torch32MaxAbsErr[key]}`).toBeLessThanOrEqual(tolerance(c, key));
+    }
+  });
+
+  it('the demo page in examples/browser runs', async () => {
+    const demo = await context!.newPage();
+    const demoProblems: string[] = [];
+    demo.on('console', (msg) => {
+      if (msg.type() === 'error') demoProblems.push(`console.error: ${msg.text()}`);
+    });
+    demo.on('pageerror', (err) => demoProblems.push(`page error: ${err.message}`));
+    try {
+      await demo.goto(`${baseUrl}/examples/browser/`, { waitUntil: 'load', timeout: 60_000 });
+      await demo.waitForFunction(() => document.body.dataset.status === 'done' || document.body.dataset.status === 'error', null, {
+        timeout: 60_000,
+      });
+      const status = await demo.evaluate(() => document.body.dataset.status);
+      const text = await demo.evaluate(() => document.getElementById('out')?.textContent ?? '');
+      expect(demoProblems, text).toEqual([]);
+      expect(status, text).toBe('done');
+      expect(text).toMatch(/backend: wasm-simd/);
+      expect(text).toMatch(/output shape: \[16, 1, 32\]/);
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('logged no console errors, page errors or failed requests', () => {
+    expect(problems).toEqual([]);
+  });
+});
+
+function worstRatio(results: PageResult[]): { ratio: number; where: string } {
+  let ratio = 0, where = '-';
+  for (const r of results) {
+    const c = cases.find((x) => x.name === r.name);
+    if (!c) continue;
+    for (const [key, v] of Object.entries(r.keys) as [Key, { err: number }][]) {
+      const q = v.err / tolerance(c, key);
+      if (q > ratio) (ratio = q), (where = `${r.name} ${key}`);
+    }
+  }
+  return { ratio, where };
+}
