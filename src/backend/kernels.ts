@@ -9,6 +9,10 @@
  * - A weight W is row-major [n, k] (`weight_ih_l0` is [G·H, I]).
  * - Packed weights are backend-private; their size is `packedSize(n, k)` floats.
  * - Recurrent gate rows are ordered LSTM i, f, g, o; GRU r, z, n; RNN has one block.
+ *
+ * Aliasing in the step kernels: hOut may equal hPrev and cOut may equal cPrev; out may equal
+ * hOut. hOut is also used as a temporary, so it must not overlap gx, scratch or cPrev. After a
+ * step, scratch holds s = hPrev·W_hhᵀ + b_hh (the backward pass may rely on it).
  */
 export interface Kernels {
   /** Floats needed to hold W[n, k] in this backend's packed form. */

@@ -1,0 +1,301 @@
+/**
+ * GEMM C[m, n] = A[m, k] · Wᵀ (+ bias) on W packed in panels of 16 rows:
+ *   packed[p][kk][r] = W[p·16 + r][kk]  (r < 16, zero for rows ≥ n), i.e. ceil(n/16)·16·k floats.
+ *
+ * SIMD: pairs of A rows use a 2×16 register tile (8 f32x4 accumulators, 4 B vectors, 2 splats);
+ * a single (or the last odd) row uses a 1×16 tile with the k loop unrolled by 2 into two
+ * accumulator sets (8 independent chains, summed at the end) — the batch-1 matvec is bandwidth
+ * bound and this hides the add latency. Plain mul + add (no FMA).
+ *
+ * Scalar: the same tiles split into column quads, summing in exactly the same order as the SIMD
+ * lanes, so both builds give bit-identical results.
+ *
+ * Loop order: panel outer, rows inner, so a panel (64·k bytes) stays in L1/L2 while A streams.
+ *
+ * Note: an odd last row is summed even/odd-split (1×16 tile), the other rows sequentially (2×16
+ * tile), so a row's result can differ in the last bits depending on its position in the batch
+ * (both are within the same float32 error bound).
+ */
+
+// @ts-ignore: decorator
+@inline const PANEL: i32 = 16;
+
+/** Packs row-major W[n, k] at `w` into 16-row panels at `dst` (ceil(n/16)·16·k floats). */
+export function packWeights(dst: usize, w: usize, n: i32, k: i32): void {
+  const panels = (n + PANEL - 1) / PANEL;
+  const rowBytes = <usize>k << 2;
+  for (let p = 0; p < panels; p++) {
+    const pd = dst + (<usize>p * <usize>k << 6);
+    for (let r = 0; r < PANEL; r++) {
+      const row = p * PANEL + r;
+      let d = pd + (<usize>r << 2);
+      if (row < n) {
+        let s = w + <usize>row * rowBytes;
+        const end = s + rowBytes;
+        while (s < end) {
+          store<f32>(d, load<f32>(s));
+          s += 4;
+          d += 64;
+        }
+      } else {
+        for (let kk = 0; kk < k; kk++) {
+          store<f32>(d, 0);
+          d += 64;
+        }
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------ SIMD helpers
+
+/** Stores `cnt` (≤ 0: none, ≥ 4: all) lanes of v (+ bias) at c. */
+// @ts-ignore: decorator
+@inline function storeVec(c: usize, v: v128, hasBias: bool, bias: usize, cnt: i32): void {
+  if (cnt >= 4) {
+    if (hasBias) v = f32x4.add(v, v128.load(bias));
+    v128.store(c, v);
+  } else if (cnt > 0) {
+    let x0 = f32x4.extract_lane(v, 0);
+    if (hasBias) x0 += load<f32>(bias);
+    store<f32>(c, x0);
+    if (cnt > 1) {
+      let x1 = f32x4.extract_lane(v, 1);
+      if (hasBias) x1 += load<f32>(bias, 4);
+      store<f32>(c, x1, 4);
+      if (cnt > 2) {
+        let x2 = f32x4.extract_lane(v, 2);
+        if (hasBias) x2 += load<f32>(bias, 8);
+        store<f32>(c, x2, 8);
+      }
+    }
+  }
+}
+
+/** Stores a 1×16 row segment with nn ≤ 16 valid columns. */
+// @ts-ignore: decorator
+@inline function store16(
+  c: usize, v0: v128, v1: v128, v2: v128, v3: v128, hasBias: bool, bias: usize, nn: i32,
+): void {
+  if (nn == 16) {
+    if (hasBias) {
+      v0 = f32x4.add(v0, v128.load(bias));
+      v1 = f32x4.add(v1, v128.load(bias, 16));
+      v2 = f32x4.add(v2, v128.load(bias, 32));
+      v3 = f32x4.add(v3, v128.load(bias, 48));
+    }
+    v128.store(c, v0);
+    v128.store(c, v1, 16);
+    v128.store(c, v2, 32);
+    v128.store(c, v3, 48);
+  } else {
+    storeVec(c, v0, hasBias, bias, nn);
+    storeVec(c + 16, v1, hasBias, bias + 16, nn - 4);
+    storeVec(c + 32, v2, hasBias, bias + 32, nn - 8);
+    storeVec(c + 48, v3, hasBias, bias + 48, nn - 12);
+  }
+}
+
+/** Two rows of A (a, a + lda) times one panel w → C rows c, c + ldc (nn valid columns). */
+// @ts-ignore: decorator
+@inline function tile2x16(
+  c: usize, ldc: usize, a: usize, lda: usize, w: usize, k: i32,
+  hasBias: bool, bias: usize, nn: i32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let pa = a;
+  const end = a + (<usize>k << 2);
+  let pw = w;
+  while (pa < end) {
+    const x0 = v128.load32_splat(pa);
+    const x1 = v128.load32_splat(pa + lda);
+    const b0 = v128.load(pw);
+    const b1 = v128.load(pw, 16);
+    const b2 = v128.load(pw, 32);
+    const b3 = v128.load(pw, 48);
+    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+    c02 = f32x4.add(c02, f32x4.mul(x0, b2));
+    c03 = f32x4.add(c03, f32x4.mul(x0, b3));
+    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+    c12 = f32x4.add(c12, f32x4.mul(x1, b2));
+    c13 = f32x4.add(c13, f32x4.mul(x1, b3));
+    pa += 4;
+    pw += 64;
+  }
+  store16(c, c00, c01, c02, c03, hasBias, bias, nn);
+  store16(c + ldc, c10, c11, c12, c13, hasBias, bias, nn);
+}
+
+/**
+ * One row of A times one panel (matvec): even kk accumulate into s0..s3, odd kk into t0..t3
+ * (8 independent chains), summed at the end. The loop exits between the two halves: that keeps
+ * V8 from hoisting all eight B loads of an unrolled iteration above the first half (which would
+ * need 18 xmm registers and spill accumulators to the stack), and handles odd k for free.
+ */
+// @ts-ignore: decorator
+@inline function tile1x16(
+  c: usize, a: usize, w: usize, k: i32, hasBias: bool, bias: usize, nn: i32,
+): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  let pa = a;
+  const end = a + (<usize>k << 2);
+  let pw = w;
+  if (k > 0) {
+    while (true) {
+      const x0 = v128.load32_splat(pa);
+      s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(pw)));
+      s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(pw, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(pw, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(pw, 48)));
+      pa += 4;
+      pw += 64;
+      if (pa >= end) break;
+      const x1 = v128.load32_splat(pa);
+      t0 = f32x4.add(t0, f32x4.mul(x1, v128.load(pw)));
+      t1 = f32x4.add(t1, f32x4.mul(x1, v128.load(pw, 16)));
+      t2 = f32x4.add(t2, f32x4.mul(x1, v128.load(pw, 32)));
+      t3 = f32x4.add(t3, f32x4.mul(x1, v128.load(pw, 48)));
+      pa += 4;
+      pw += 64;
+      if (pa >= end) break;
+    }
+  }
+  store16(
+    c, f32x4.add(s0, t0), f32x4.add(s1, t1), f32x4.add(s2, t2), f32x4.add(s3, t3),
+    hasBias, bias, nn,
+  );
+}
+
+// ---------------------------------------------------------------------------- scalar helpers
+
+/** Stores `cnt` (≤ 0: none, ≥ 4: all) of the four values (+ bias) at c. */
+// @ts-ignore: decorator
+@inline function store4s(
+  c: usize, v0: f32, v1: f32, v2: f32, v3: f32, hasBias: bool, bias: usize, cnt: i32,
+): void {
+  if (cnt <= 0) return;
+  if (hasBias) v0 += load<f32>(bias);
+  store<f32>(c, v0);
+  if (cnt > 1) {
+    if (hasBias) v1 += load<f32>(bias, 4);
+    store<f32>(c, v1, 4);
+    if (cnt > 2) {
+      if (hasBias) v2 += load<f32>(bias, 8);
+      store<f32>(c, v2, 8);
+      if (cnt > 3) {
+        if (hasBias) v3 += load<f32>(bias, 12);
+        store<f32>(c, v3, 12);
+      }
+    }
+  }
+}
+
+/** Scalar 2×16 tile: four column quads of 2×4 accumulators (same order as the SIMD lanes). */
+// @ts-ignore: decorator
+@inline function tile2x16s(
+  c: usize, ldc: usize, a: usize, lda: usize, w: usize, k: i32,
+  hasBias: bool, bias: usize, nn: i32,
+): void {
+  const end = a + (<usize>k << 2);
+  for (let q = 0; q < nn; q += 4) {
+    let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
+    let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
+    let pa = a;
+    let pw = w + (<usize>q << 2);
+    while (pa < end) {
+      const x0 = load<f32>(pa);
+      const x1 = load<f32>(pa + lda);
+      const b0 = load<f32>(pw);
+      const b1 = load<f32>(pw, 4);
+      const b2 = load<f32>(pw, 8);
+      const b3 = load<f32>(pw, 12);
+      c00 += x0 * b0;
+      c01 += x0 * b1;
+      c02 += x0 * b2;
+      c03 += x0 * b3;
+      c10 += x1 * b0;
+      c11 += x1 * b1;
+      c12 += x1 * b2;
+      c13 += x1 * b3;
+      pa += 4;
+      pw += 64;
+    }
+    const off = <usize>q << 2;
+    store4s(c + off, c00, c01, c02, c03, hasBias, bias + off, nn - q);
+    store4s(c + ldc + off, c10, c11, c12, c13, hasBias, bias + off, nn - q);
+  }
+}
+
+/** Scalar matvec tile: per column quad, even/odd kk split exactly as in the SIMD version. */
+// @ts-ignore: decorator
+@inline function tile1x16s(
+  c: usize, a: usize, w: usize, k: i32, hasBias: bool, bias: usize, nn: i32,
+): void {
+  const end = a + (<usize>k << 2);
+  for (let q = 0; q < nn; q += 4) {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    let pa = a;
+    let pw = w + (<usize>q << 2);
+    if (k > 0) {
+      while (true) {
+        const x0 = load<f32>(pa);
+        s0 += x0 * load<f32>(pw);
+        s1 += x0 * load<f32>(pw, 4);
+        s2 += x0 * load<f32>(pw, 8);
+        s3 += x0 * load<f32>(pw, 12);
+        pa += 4;
+        pw += 64;
+        if (pa >= end) break;
+        const x1 = load<f32>(pa);
+        t0 += x1 * load<f32>(pw);
+        t1 += x1 * load<f32>(pw, 4);
+        t2 += x1 * load<f32>(pw, 8);
+        t3 += x1 * load<f32>(pw, 12);
+        pa += 4;
+        pw += 64;
+        if (pa >= end) break;
+      }
+    }
+    const off = <usize>q << 2;
+    store4s(c + off, s0 + t0, s1 + t1, s2 + t2, s3 + t3, hasBias, bias + off, nn - q);
+  }
+}
+
+/** C[m, n] = A[m, k] · Wᵀ (+ bias[n] when bias ≠ 0); wp = packed W. C must not overlap A. */
+export function gemm(c: usize, a: usize, wp: usize, bias: usize, m: i32, n: i32, k: i32): void {
+  if (m <= 0 || n <= 0) return;
+  const hasBias = bias != 0;
+  const lda = <usize>k << 2;
+  const ldc = <usize>n << 2;
+  const panelBytes = <usize>k << 6;
+  const panels = (n + PANEL - 1) / PANEL;
+  const m2 = m & ~1;
+  for (let p = 0; p < panels; p++) {
+    const w = wp + <usize>p * panelBytes;
+    const col = <usize>p << 6;
+    const nn = min(PANEL, n - p * PANEL);
+    const bp = bias + col;
+    let cr = c + col;
+    let ar = a;
+    if (ASC_FEATURE_SIMD) {
+      for (let i = 0; i < m2; i += 2) {
+        tile2x16(cr, ldc, ar, lda, w, k, hasBias, bp, nn);
+        cr += ldc << 1;
+        ar += lda << 1;
+      }
+      if (m & 1) tile1x16(cr, ar, w, k, hasBias, bp, nn);
+    } else {
+      for (let i = 0; i < m2; i += 2) {
+        tile2x16s(cr, ldc, ar, lda, w, k, hasBias, bp, nn);
+        cr += ldc << 1;
+        ar += lda << 1;
+      }
+      if (m & 1) tile1x16s(cr, ar, w, k, hasBias, bp, nn);
+    }
+  }
+}

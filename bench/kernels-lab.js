@@ -1,0 +1,120 @@
+// Kernel microbenchmark: GFLOP/s of the packed GEMM and the batch-1 matvec, and ns per fused
+// LSTM step, for the SIMD and scalar builds. Loads build/*.wasm directly (no dist/ needed).
+//
+//   npm run build:wasm && node bench/kernels-lab.js [--quick]
+//
+// Ceilings measured on this machine class (shared/KERNEL-NOTES.md): f32x4 mul+add ≈ 51–57
+// GFLOP/s, packed-panel matvec ≈ 39 GFLOP/s (Node 20), scalar f32 ≈ 13.
+import { readFile } from 'node:fs/promises';
+
+const quick = process.argv.includes('--quick');
+const FLAVORS = [
+  ['simd', 'wasm-rnn.simd.wasm'],
+  ['scalar', 'wasm-rnn.wasm'],
+];
+const BASE = 65536;
+const PANEL = 16;
+const packedSize = (n, k) => Math.ceil(n / PANEL) * PANEL * k;
+
+async function load(file) {
+  const bytes = await readFile(new URL(`../build/${file}`, import.meta.url));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+  let top = BASE;
+  const alloc = (floats) => {
+    const off = top;
+    top += Math.ceil((floats * 4) / 64) * 64;
+    const need = top - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return off;
+  };
+  const fill = (off, n, scale = 1) => {
+    const f = new Float32Array(memory.buffer, off, n);
+    for (let i = 0; i < n; i++) f[i] = (Math.random() * 2 - 1) * scale;
+  };
+  return { e: instance.exports, alloc, fill };
+}
+
+/**
+ * Seconds per call of fn, timing batches of ≈ 20 ms after a warm-up (tier-up): the best batch
+ * (closest to what the machine can do; shared machines are noisy) and the median.
+ */
+function time(fn) {
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < (quick ? 100 : 300)) {
+    fn();
+    n++;
+  }
+  const per = Math.max(1, Math.ceil(n / ((performance.now() - t0) / 20)));
+  const samples = [];
+  for (let r = 0; r < (quick ? 5 : 15); r++) {
+    const s = performance.now();
+    for (let i = 0; i < per; i++) fn();
+    samples.push((performance.now() - s) / 1000 / per);
+  }
+  samples.sort((a, b) => a - b);
+  return { best: samples[0], median: samples[samples.length >> 1] };
+}
+
+async function gemmCase(mod, M, N, K) {
+  const { e, alloc, fill } = mod;
+  const a = alloc(M * K), w = alloc(N * K), wp = alloc(packedSize(N, K)), b = alloc(N);
+  const c = alloc(M * N);
+  fill(a, M * K);
+  fill(w, N * K);
+  fill(b, N);
+  e.packWeights(wp, w, N, K);
+  const s = time(() => e.gemm(c, a, wp, b, M, N, K));
+  return { s, gflops: { best: (2 * M * N * K) / s.best / 1e9, median: (2 * M * N * K) / s.median / 1e9 } };
+}
+
+async function lstmCase(mod, H, B) {
+  const { e, alloc, fill } = mod;
+  const G = 4 * H;
+  const w = alloc(G * H), wp = alloc(packedSize(G, H)), b = alloc(G);
+  const gx = alloc(B * G), h = alloc(B * H), c = alloc(B * H), s = alloc(B * G), out = alloc(B * H);
+  fill(w, G * H, 0.1);
+  fill(b, G, 0.1);
+  fill(gx, B * G);
+  fill(h, B * H);
+  fill(c, B * H);
+  e.packWeights(wp, w, G, H);
+  const sec = time(() => e.lstmStep(h, c, out, H, gx, h, c, wp, b, s, B, H, 0, 0));
+  return { ns: { best: sec.best * 1e9, median: sec.median * 1e9 } };
+}
+
+async function actCase(mod, fn, n) {
+  const { e, alloc, fill } = mod;
+  const x = alloc(n), y = alloc(n);
+  fill(x, n, 8);
+  const sec = time(() => e[fn](y, x, n));
+  return { nsPerElem: { best: (sec.best * 1e9) / n, median: (sec.median * 1e9) / n } };
+}
+
+const rows = [];
+for (const [name, file] of FLAVORS) {
+  const mod = await load(file);
+  const r = (label, v, unit) => rows.push({ build: name, case: label, value: v, unit });
+  let g = await gemmCase(mod, 2048, 1024, 128);
+  r('gemm M=2048 N=1024 K=128', g.gflops, 'GFLOP/s');
+  g = await gemmCase(mod, 32, 1024, 128);
+  r('gemm M=32 N=1024 K=128', g.gflops, 'GFLOP/s');
+  g = await gemmCase(mod, 32, 1024, 512);
+  r('gemm M=32 N=1024 K=512', g.gflops, 'GFLOP/s');
+  g = await gemmCase(mod, 1, 1024, 256);
+  r('matvec N=1024 K=256', g.gflops, 'GFLOP/s');
+  g = await gemmCase(mod, 1, 1024, 128);
+  r('matvec N=1024 K=128', g.gflops, 'GFLOP/s');
+  r('lstmStep H=256 B=1', (await lstmCase(mod, 256, 1)).ns, 'ns/step');
+  r('lstmStep H=256 B=8', (await lstmCase(mod, 256, 8)).ns, 'ns/step');
+  r('tanh n=4096', (await actCase(mod, 'tanh', 4096)).nsPerElem, 'ns/elem');
+  r('sigmoid n=4096', (await actCase(mod, 'sigmoid', 4096)).nsPerElem, 'ns/elem');
+}
+
+const w = Math.max(...rows.map((x) => x.case.length));
+const fmt = (v) => v.toFixed(v < 10 ? 2 : 1).padStart(9);
+console.log(`node ${process.version}   (best batch / median batch)`);
+for (const x of rows) {
+  console.log(`${x.build.padEnd(7)} ${x.case.padEnd(w)}  ${fmt(x.value.best)} / ${fmt(x.value.median)} ${x.unit}`);
+}
