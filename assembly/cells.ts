@@ -23,10 +23,33 @@ import { relu1, relu4, sigmoid1, sigmoid4, tanh1, tanh4 } from './activations';
   if (dst != src) memory.copy(dst, src, bytes);
 }
 
+// The step bodies are @inline and take a `tape` pointer: the inference exports pass the
+// constant 0, so the tape stores fold away and the inference code is unchanged; the *Train
+// exports pass the caller's tape. Both run the same float32 operations, so h, c and out are
+// bit-identical between rnnStep and rnnStepTrain (and likewise for LSTM and GRU).
+
 export function rnnStep(
   hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
   whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
   relu: i32, lengths: usize, t: i32,
+): void {
+  rnnStepImpl(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, relu, lengths, t, 0);
+}
+
+/** rnnStep that also records the new h of every active row in tape [B, H]. */
+export function rnnStepTrain(
+  hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
+  whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
+  relu: i32, lengths: usize, t: i32, tape: usize,
+): void {
+  rnnStepImpl(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, relu, lengths, t, tape);
+}
+
+// @ts-ignore: decorator
+@inline function rnnStepImpl(
+  hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
+  whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
+  relu: i32, lengths: usize, t: i32, tape: usize,
 ): void {
   gemm(scratch, hPrev, whh, bhh, B, H, H);
   const rowBytes = <usize>H << 2;
@@ -41,6 +64,7 @@ export function rnnStep(
       continue;
     }
     const g = gx + off, s = scratch + off;
+    const tp = tape + off;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       for (; j < H4; j += 4) {
@@ -49,6 +73,7 @@ export function rnnStep(
         const h = relu ? relu4(x) : tanh4(x);
         v128.store(ho + jb, h);
         if (o != 0) v128.store(o + jb, h);
+        if (tape != 0) v128.store(tp + jb, h);
       }
     }
     for (; j < H; j++) {
@@ -57,6 +82,7 @@ export function rnnStep(
       const h = relu ? relu1(x) : tanh1(x);
       store<f32>(ho + jb, h);
       if (o != 0) store<f32>(o + jb, h);
+      if (tape != 0) store<f32>(tp + jb, h);
     }
   }
 }
@@ -65,6 +91,24 @@ export function lstmStep(
   hOut: usize, cOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
   cPrev: usize, whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
   lengths: usize, t: i32,
+): void {
+  lstmStepImpl(hOut, cOut, out, ldOut, gx, hPrev, cPrev, whh, bhh, scratch, B, H, lengths, t, 0);
+}
+
+/** lstmStep that also records per active row i, f, g, o, c in tape [B, 5H]. */
+export function lstmStepTrain(
+  hOut: usize, cOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
+  cPrev: usize, whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
+  lengths: usize, t: i32, tape: usize,
+): void {
+  lstmStepImpl(hOut, cOut, out, ldOut, gx, hPrev, cPrev, whh, bhh, scratch, B, H, lengths, t, tape);
+}
+
+// @ts-ignore: decorator
+@inline function lstmStepImpl(
+  hOut: usize, cOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
+  cPrev: usize, whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
+  lengths: usize, t: i32, tape: usize,
 ): void {
   gemm(scratch, hPrev, whh, bhh, B, 4 * H, H);
   const rowBytes = <usize>H << 2;
@@ -85,6 +129,9 @@ export function lstmStep(
     const gf = gi + rowBytes, sf = si + rowBytes;
     const gg = gf + rowBytes, sg = sf + rowBytes;
     const go = gg + rowBytes, so = sg + rowBytes;
+    // Tape row: i, f, g, o, c (5H floats).
+    const ti = tape + <usize>b * (rowBytes * 5);
+    const tf = ti + rowBytes, tg = tf + rowBytes, to = tg + rowBytes, tc = to + rowBytes;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       for (; j < H4; j += 4) {
@@ -95,14 +142,23 @@ export function lstmStep(
         // (hPrev was fully consumed by the GEMM). Same float32 operations as the scalar tail.
         const i = sigmoid4(f32x4.add(v128.load(gi + jb), v128.load(si + jb)));
         const gv = tanh4(f32x4.add(v128.load(gg + jb), v128.load(sg + jb)));
+        if (tape != 0) {
+          v128.store(ti + jb, i);
+          v128.store(tg + jb, gv);
+        }
         v128.store(ho + jb, f32x4.mul(i, gv));
         const f = sigmoid4(f32x4.add(v128.load(gf + jb), v128.load(sf + jb)));
         const c = f32x4.add(f32x4.mul(f, v128.load(cp + jb)), v128.load(ho + jb));
         v128.store(co + jb, c);
+        if (tape != 0) {
+          v128.store(tf + jb, f);
+          v128.store(tc + jb, c);
+        }
         const og = sigmoid4(f32x4.add(v128.load(go + jb), v128.load(so + jb)));
         const h = f32x4.mul(og, tanh4(c));
         v128.store(ho + jb, h);
         if (o != 0) v128.store(o + jb, h);
+        if (tape != 0) v128.store(to + jb, og);
       }
     }
     for (; j < H; j++) {
@@ -116,6 +172,13 @@ export function lstmStep(
       store<f32>(co + jb, c);
       store<f32>(ho + jb, h);
       if (o != 0) store<f32>(o + jb, h);
+      if (tape != 0) {
+        store<f32>(ti + jb, i);
+        store<f32>(tf + jb, f);
+        store<f32>(tg + jb, gv);
+        store<f32>(to + jb, og);
+        store<f32>(tc + jb, c);
+      }
     }
   }
 }
@@ -124,6 +187,24 @@ export function gruStep(
   hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
   whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
   lengths: usize, t: i32,
+): void {
+  gruStepImpl(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, lengths, t, 0);
+}
+
+/** gruStep that also records per active row r, z, n and s_n in tape [B, 4H]. */
+export function gruStepTrain(
+  hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
+  whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
+  lengths: usize, t: i32, tape: usize,
+): void {
+  gruStepImpl(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, lengths, t, tape);
+}
+
+// @ts-ignore: decorator
+@inline function gruStepImpl(
+  hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,
+  whh: usize, bhh: usize, scratch: usize, B: i32, H: i32,
+  lengths: usize, t: i32, tape: usize,
 ): void {
   gemm(scratch, hPrev, whh, bhh, B, 3 * H, H);
   const rowBytes = <usize>H << 2;
@@ -141,6 +222,9 @@ export function gruStep(
     const gr = gx + <usize>b * gateBytes, sr = scratch + <usize>b * gateBytes;
     const gz = gr + rowBytes, sz = sr + rowBytes;
     const gn = gz + rowBytes, sn = sz + rowBytes;
+    // Tape row: r, z, n, s_n (4H floats).
+    const tr = tape + <usize>b * (rowBytes << 2);
+    const tz = tr + rowBytes, tn = tz + rowBytes, ts = tn + rowBytes;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       for (; j < H4; j += 4) {
@@ -149,23 +233,37 @@ export function gruStep(
         // may alias it; the store of n into hOut keeps z's loads out of the first phase.
         const hpv = v128.load(hp + jb);
         const r = sigmoid4(f32x4.add(v128.load(gr + jb), v128.load(sr + jb)));
-        const nv = tanh4(f32x4.add(v128.load(gn + jb), f32x4.mul(r, v128.load(sn + jb))));
+        const snv = v128.load(sn + jb);
+        const nv = tanh4(f32x4.add(v128.load(gn + jb), f32x4.mul(r, snv)));
+        if (tape != 0) {
+          v128.store(tr + jb, r);
+          v128.store(ts + jb, snv);
+          v128.store(tn + jb, nv);
+        }
         v128.store(ho + jb, nv);
         const z = sigmoid4(f32x4.add(v128.load(gz + jb), v128.load(sz + jb)));
         // h = (1 − z)·n + z·hPrev
         const h = f32x4.add(f32x4.mul(f32x4.sub(f32x4.splat(1), z), nv), f32x4.mul(z, hpv));
         v128.store(ho + jb, h);
         if (o != 0) v128.store(o + jb, h);
+        if (tape != 0) v128.store(tz + jb, z);
       }
     }
     for (; j < H; j++) {
       const jb = <usize>j << 2;
       const r = sigmoid1(load<f32>(gr + jb) + load<f32>(sr + jb));
       const z = sigmoid1(load<f32>(gz + jb) + load<f32>(sz + jb));
-      const nv = tanh1(load<f32>(gn + jb) + r * load<f32>(sn + jb));
+      const snv = load<f32>(sn + jb);
+      const nv = tanh1(load<f32>(gn + jb) + r * snv);
       const h = (<f32>1 - z) * nv + z * load<f32>(hp + jb);
       store<f32>(ho + jb, h);
       if (o != 0) store<f32>(o + jb, h);
+      if (tape != 0) {
+        store<f32>(tr + jb, r);
+        store<f32>(tz + jb, z);
+        store<f32>(tn + jb, nv);
+        store<f32>(ts + jb, snv);
+      }
     }
   }
 }

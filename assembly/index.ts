@@ -9,8 +9,10 @@
  */
 import { sigmoid1, sigmoid4, tanh1, tanh4 } from './activations';
 
-export { gemm, packWeights } from './gemm';
-export { rnnStep, lstmStep, gruStep } from './cells';
+export { gemm, gemmEx, packRows, packWeights } from './gemm';
+export { rnnStep, lstmStep, gruStep, rnnStepTrain, lstmStepTrain, gruStepTrain } from './cells';
+export * from './cells-grad';
+export * from './optim';
 
 /** End of the module's static data; the TypeScript arena starts above it (must be < 65536). */
 export function heapBase(): usize {

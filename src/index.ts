@@ -26,3 +26,13 @@ export {
 } from './layers/rnn.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { Embedding, type EmbeddingOptions, type Ids } from './layers/embedding.js';
+export { Parameter } from './layers/module.js';
+export type { RNNGradients } from './layers/rnn.js';
+export { crossEntropy, mse, bceWithLogits, type LossResult, type Reduction, type CrossEntropyOptions } from './train/losses.js';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from './train/optimizers.js';
+export { clipGradNorm, clipGradValue, gradNorm } from './train/clip.js';
+export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './train/schedulers.js';
+export { NonFiniteError } from './train/errors.js';
+export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type Trainable } from './train/fit.js';
+export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
+export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';

@@ -20,6 +20,8 @@ export class Arena {
   private top: number;
   /** Highest end of any block ever handed out. */
   highWater: number;
+  private scratchBlock = 0;
+  private scratchBytes = 0;
 
   constructor(memory: WebAssembly.Memory, base: number) {
     this.memory = memory;
@@ -128,6 +130,20 @@ export class Arena {
       this.top = last[0];
       this.freeList.pop();
     }
+  }
+
+  /**
+   * A block of at least `bytes` shared by short-lived computations (losses, norms): reused
+   * across calls and grown when a larger one is asked for. Valid until the next scratch() call.
+   */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      const block = this.alloc(bytes);
+      this.free(this.scratchBlock);
+      this.scratchBlock = block;
+      this.scratchBytes = Math.ceil(bytes / ALIGN) * ALIGN;
+    }
+    return this.scratchBlock;
   }
 
   /** Copies `src` into the memory at byte offset `off`. */

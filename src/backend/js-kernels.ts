@@ -6,6 +6,8 @@
  */
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
+import { createJsGradKernels } from './js-grad-kernels.js';
+import { createJsOptimKernels } from './js-optim-kernels.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -73,6 +75,8 @@ export function createJsKernels(arena: Arena): Kernels {
   }
 
   return {
+    ...createJsGradKernels(arena),
+    ...createJsOptimKernels(arena),
     packedSize: (n, k) => n * k,
     packWeights(dst, w, n, k) {
       const f = arena.f32;

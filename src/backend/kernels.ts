@@ -67,4 +67,130 @@ export interface Kernels {
   tanh(dst: number, src: number, n: number): void;
   /** dst[i] = 1 / (1 + exp(−src[i])); dst may equal src. */
   sigmoid(dst: number, src: number, n: number): void;
+
+  // ------------------------------------------------------------------------------- training
+  /**
+   * General GEMM: C[m, n] (+)= A·Wᵀ (+ bias) where A's element (i, kk) is at byte
+   * a + 4·(i·sAi + kk·sAk): sAi = k, sAk = 1 for a row-major A[m, k]; sAi = 1, sAk = m for Aᵀ
+   * of an A stored [k, m]. `wp` is packed by packWeights (W[n, k]) or packRows (W = Bᵀ).
+   * accumulate ≠ 0 adds the product (and bias) to C instead of overwriting it.
+   */
+  gemmEx(
+    c: number, a: number, wp: number, bias: number, m: number, n: number, k: number,
+    sAi: number, sAk: number, accumulate: number,
+  ): void;
+  /** Packs a row-major B[k, n] as W = Bᵀ [n, k] would be packed (packedSize(n, k) floats). */
+  packRows(dst: number, b: number, k: number, n: number): void;
+  /** dst[j] (+)= Σ_i a[i, j] over a row-major a[m, n] (accumulate ≠ 0 adds). */
+  colSum(dst: number, a: number, m: number, n: number, accumulate: number): void;
+  /**
+   * lstmStep that also records the tape for backward: tape is [B, 5H] for this step and
+   * receives per row the activated gates i, f, g, o and the new cell state c. Rows that are
+   * inactive leave their tape row unspecified.
+   */
+  lstmStepTrain(
+    hOut: number, cOut: number, out: number, ldOut: number, gx: number, hPrev: number,
+    cPrev: number, whh: number, bhh: number, scratch: number, B: number, H: number,
+    lengths: number, t: number, tape: number,
+  ): void;
+  /** gruStep recording tape [B, 4H]: r, z, n and s_n = (hPrev·W_hnᵀ + b_hn) per row. */
+  gruStepTrain(
+    hOut: number, out: number, ldOut: number, gx: number, hPrev: number,
+    whh: number, bhh: number, scratch: number, B: number, H: number,
+    lengths: number, t: number, tape: number,
+  ): void;
+  /** rnnStep recording tape [B, H]: the new h per row. */
+  rnnStepTrain(
+    hOut: number, out: number, ldOut: number, gx: number, hPrev: number,
+    whh: number, bhh: number, scratch: number, B: number, H: number,
+    relu: number, lengths: number, t: number, tape: number,
+  ): void;
+  /**
+   * Backward of one LSTM step. In: dh [B, H] (total gradient w.r.t. this step's h), dc [B, H]
+   * (gradient w.r.t. this step's c), the step's tape [B, 5H], cPrev (the previous cell state,
+   * row stride ldcPrev floats). Out, for active rows: dG [B, 4H] = gradients w.r.t. the
+   * pre-activations (i, f, g, o), dc ← dc·f (gradient w.r.t. cPrev), dh ← 0 (so that the caller
+   * can accumulate dG·W_hh into it). Inactive rows: dG row ← 0, dh and dc unchanged (the state
+   * passed through unchanged in forward).
+   */
+  lstmStepBackward(
+    dG: number, dh: number, dc: number, tape: number, cPrev: number, ldcPrev: number,
+    B: number, H: number, lengths: number, t: number,
+  ): void;
+  /**
+   * Backward of one GRU step. In: dh [B, H], the tape [B, 4H] (r, z, n, s_n), hPrev [B, H].
+   * Out, active rows: dGx [B, 3H] = gradients w.r.t. the input-side pre-activations
+   * (a_r, a_z, gx_n), dS [B, 3H] = gradients w.r.t. s = hPrev·W_hhᵀ + b_hh (dS_r = dGx_r,
+   * dS_z = dGx_z, dS_n = dGx_n·r), dh ← dh·z (the direct part of dhPrev). Inactive rows: dGx and
+   * dS rows ← 0, dh unchanged.
+   */
+  gruStepBackward(
+    dGx: number, dS: number, dh: number, tape: number, hPrev: number,
+    B: number, H: number, lengths: number, t: number,
+  ): void;
+  /** Backward of one RNN step: active rows dG = dh·act'(h) (tape holds h), dh ← 0; inactive rows dG ← 0. */
+  rnnStepBackward(
+    dG: number, dh: number, tape: number, B: number, H: number, relu: number,
+    lengths: number, t: number,
+  ): void;
+  /**
+   * Softmax cross-entropy over logits [n, c] and int32 targets [n], fused with its gradient.
+   * Per row (target ≠ ignoreIndex): lse = log Σ exp(x); loss[i] = (1 − ε)(lse − x_t) + ε(lse − mean(x));
+   * grad[i, :] = gradScale · (softmax(x) − (1 − ε)·onehot(t) − ε/c). Ignored rows: loss 0, grad 0.
+   * Returns the number of rows not ignored. grad may be 0 (loss only).
+   */
+  crossEntropy(
+    loss: number, grad: number, logits: number, targets: number, n: number, c: number,
+    ignoreIndex: number, smoothing: number, gradScale: number,
+  ): number;
+  /** Σ (p − y)² over n values (accumulated in float64); grad (if ≠ 0) = gradScale · 2(p − y). */
+  mseSum(grad: number, pred: number, target: number, n: number, gradScale: number): number;
+  /**
+   * Σ max(x, 0) − x·y + log(1 + exp(−|x|)) over n logits (float64 accumulation);
+   * grad (if ≠ 0) = gradScale · (σ(x) − y).
+   */
+  bceWithLogitsSum(grad: number, logits: number, target: number, n: number, gradScale: number): number;
+  /**
+   * PyTorch's SGD over n values: d = g + wd·p; with momentum: buf = first ? d : μ·buf + (1 − τ)·d,
+   * d = nesterov ? d + μ·buf : buf; p −= lr·d. (g is not modified.)
+   */
+  sgdStep(
+    p: number, g: number, buf: number, n: number, lr: number, momentum: number,
+    dampening: number, weightDecay: number, nesterov: number, first: number,
+  ): void;
+  /**
+   * PyTorch's Adam/AdamW over n values. decoupled = 0 (Adam): g' = g + wd·p; = 1 (AdamW):
+   * p ← p·(1 − lr·wd), g' = g. m = β1·m + (1 − β1)·g'; v = β2·v + (1 − β2)·g'²;
+   * p −= (lr / bc1) · m / (sqrt(v) / bc2sqrt + eps), with bc1 = 1 − β1^t, bc2sqrt = sqrt(1 − β2^t).
+   */
+  adamStep(
+    p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, bc1: number, bc2sqrt: number, decoupled: number,
+  ): void;
+  /**
+   * PyTorch's RMSprop: g' = g + wd·p; sq = α·sq + (1 − α)·g'²; if centered (gAvg ≠ 0):
+   * gAvg = α·gAvg + (1 − α)·g', avg = sqrt(sq − gAvg²) + eps, else avg = sqrt(sq) + eps;
+   * with momentum (buf ≠ 0): buf = μ·buf + g'/avg, p −= lr·buf; else p −= lr·g'/avg.
+   */
+  rmspropStep(
+    p: number, g: number, sq: number, gAvg: number, buf: number, n: number, lr: number,
+    alpha: number, eps: number, weightDecay: number, momentum: number,
+  ): void;
+  /** Σ x² over n values, accumulated in float64. */
+  sumSquares(x: number, n: number): number;
+  /** x ← x·s over n values. */
+  scale(x: number, n: number, s: number): void;
+  /** x ← min(max(x, lo), hi) over n values. */
+  clampValues(x: number, n: number, lo: number, hi: number): void;
+  /** x ← x·y elementwise over n values (dropout masks). */
+  mulInPlace(x: number, y: number, n: number): void;
 }
+
+/** Every kernel a Wasm module must export (packedSize is computed on the TypeScript side). */
+export const KERNEL_NAMES = [
+  'packWeights', 'gemm', 'rnnStep', 'lstmStep', 'gruStep', 'embedding', 'addBias', 'tanh', 'sigmoid',
+  'gemmEx', 'packRows', 'colSum', 'lstmStepTrain', 'gruStepTrain', 'rnnStepTrain',
+  'lstmStepBackward', 'gruStepBackward', 'rnnStepBackward',
+  'crossEntropy', 'mseSum', 'bceWithLogitsSum', 'sgdStep', 'adamStep', 'rmspropStep',
+  'sumSquares', 'scale', 'clampValues', 'mulInPlace',
+] as const satisfies ReadonlyArray<Exclude<keyof Kernels, 'packedSize'>>;

@@ -5,7 +5,7 @@
  */
 import { Arena } from './arena.js';
 import { ARENA_BASE, type Backend } from './backend.js';
-import type { Kernels } from './kernels.js';
+import { KERNEL_NAMES, type Kernels } from './kernels.js';
 
 export type WasmSource = BufferSource | URL | string | WebAssembly.Module;
 
@@ -87,19 +87,6 @@ export function simdSupported(): boolean {
   return simd;
 }
 
-interface KernelExports {
-  heapBase(): number;
-  packWeights(dst: number, w: number, n: number, k: number): void;
-  gemm(c: number, a: number, wp: number, bias: number, m: number, n: number, k: number): void;
-  rnnStep: Kernels['rnnStep'];
-  lstmStep: Kernels['lstmStep'];
-  gruStep: Kernels['gruStep'];
-  embedding: Kernels['embedding'];
-  addBias: Kernels['addBias'];
-  tanh: Kernels['tanh'];
-  sigmoid: Kernels['sigmoid'];
-}
-
 /** Instantiates a compiled kernel module on a fresh memory and wraps it as a Backend. */
 export async function instantiateWasmBackend(
   name: 'wasm-simd' | 'wasm',
@@ -107,26 +94,19 @@ export async function instantiateWasmBackend(
 ): Promise<Backend> {
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const e = instance.exports as unknown as KernelExports;
-  const heapBase = e.heapBase();
+  const e = instance.exports as Record<string, unknown>;
+  const heapBase = (e.heapBase as () => number)();
   if (heapBase > ARENA_BASE) {
     throw new Error(`wasm-rnn: module static data ends at ${heapBase}, above the arena base ${ARENA_BASE}`);
   }
   const arena = new Arena(memory, ARENA_BASE);
-  const kernels: Kernels = {
-    packedSize: (n, k) => Math.ceil(n / PANEL) * PANEL * k,
-    packWeights: e.packWeights,
-    gemm: e.gemm,
-    rnnStep: e.rnnStep,
-    lstmStep: e.lstmStep,
-    gruStep: e.gruStep,
-    embedding: e.embedding,
-    addBias: e.addBias,
-    tanh: e.tanh,
-    sigmoid: e.sigmoid,
-  };
-  warmUp(arena, kernels);
-  return { name, arena, kernels };
+  const kernels = { packedSize: (n: number, k: number) => Math.ceil(n / PANEL) * PANEL * k } as Record<string, unknown>;
+  for (const name of KERNEL_NAMES) {
+    if (typeof e[name] !== 'function') throw new Error(`wasm-rnn: the module lacks the kernel '${name}'`);
+    kernels[name] = e[name];
+  }
+  warmUp(arena, kernels as unknown as Kernels);
+  return { name, arena, kernels: kernels as unknown as Kernels };
 }
 
 /**

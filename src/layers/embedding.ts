@@ -1,6 +1,6 @@
 /** Embedding: a lookup table of row vectors, initialised N(0, 1) as in PyTorch. */
 import { Random } from '../random.js';
-import { Tensor, shapeStr, typeName } from '../tensor.js';
+import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
 import { Module, type ParamSpec } from './module.js';
 import { checkOptions, positiveInt, seedOf } from './options.js';
 
@@ -8,13 +8,15 @@ export interface EmbeddingOptions {
   seed?: number;
 }
 
-/** Token ids: a flat array, an Int32Array, or nested arrays (the output adds a last dimension). */
-export type Ids = ArrayLike<number> | readonly (readonly number[])[];
+/** Token ids: a flat array or Int32Array, nested arrays, or { data, shape } (the output adds a last dimension). */
+export type Ids = ArrayLike<number> | readonly (readonly number[])[] | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
 
 export class Embedding extends Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   private readonly weight: ParamSpec;
+  /** Ids of the last training forward, or null. */
+  private saved: { ids: Int32Array; shape: number[] } | null = null;
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
@@ -28,10 +30,13 @@ export class Embedding extends Module {
     });
   }
 
-  /** ids of shape S → embeddings of shape [...S, embeddingDim]. */
-  forward(ids: Ids): Tensor {
+  /** ids of shape S → embeddings of shape [...S, embeddingDim]. With `training`, keeps ids for backward(). */
+  forward(ids: Ids, options: { training?: boolean } = {}): Tensor {
     this.checkAlive();
+    const training = options?.training ?? false;
+    if (typeof training !== 'boolean') throw new TypeError(`Embedding.forward: training must be a boolean, got ${typeof training}`);
     const { flat, shape } = flattenIds(ids, this.numEmbeddings);
+    this.saved = training ? { ids: flat, shape } : null;
     const be = this.bind();
     const n = flat.length, dim = this.embeddingDim;
     const idF = Math.ceil(n / 16) * 16;
@@ -41,10 +46,49 @@ export class Embedding extends Module {
     if (n > 0) be.kernels.embedding(out, this.paramPtr(this.weight), ws, n, dim);
     return new Tensor(be.arena.read(out, n * dim), [...shape, dim]);
   }
+
+  /** Adds the gradient of the last training forward into the rows it used (scatter-add). */
+  backward(gradOutput: TensorLike): void {
+    this.checkAlive();
+    const saved = this.saved;
+    if (!saved) throw new Error('Embedding.backward: call forward(ids, { training: true }) first');
+    const g = toTensor(gradOutput, 'Embedding.backward: gradOutput');
+    const want = [...saved.shape, this.embeddingDim];
+    if (g.shape.length !== want.length || g.shape.some((d, i) => d !== want[i])) {
+      throw new RangeError(`Embedding.backward: gradOutput must have shape ${shapeStr(want)}, got ${shapeStr(g.shape)}`);
+    }
+    checkFinite(g.data, 'Embedding.backward: gradOutput');
+    const be = this.bind();
+    const gw = this.gradPtr(this.weight) >> 2;
+    const f = be.arena.f32;
+    const dim = this.embeddingDim, ids = saved.ids, gd = g.data;
+    for (let i = 0; i < ids.length; i++) {
+      const row = gw + ids[i] * dim, src = i * dim;
+      for (let j = 0; j < dim; j++) f[row + j] += gd[src + j];
+    }
+    this.saved = null;
+  }
 }
 
-function flattenIds(ids: unknown, num: number): { flat: Int32Array; shape: number[] } {
+/** @internal */
+export function flattenIds(ids: unknown, num: number): { flat: Int32Array; shape: number[] } {
   const arg = 'Embedding.forward: ids';
+  if (ids !== null && typeof ids === 'object' && 'data' in ids && 'shape' in ids) {
+    const { data, shape } = ids as { data: ArrayLike<number>; shape: number[] };
+    const size = Array.isArray(shape) ? shape.reduce((a, b) => a * b, 1) : NaN;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || data?.length !== size) {
+      throw new RangeError(`${arg}: shape ${JSON.stringify(shape)} does not match data of length ${String(data?.length)}`);
+    }
+    const flat = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      const v = data[i];
+      if (!Number.isInteger(v) || v < 0 || v >= num) {
+        throw new RangeError(`${arg}.data[${i}]: expected an integer id in [0, ${num - 1}], got ${v}`);
+      }
+      flat[i] = v;
+    }
+    return { flat, shape: [...shape] };
+  }
   if (ids === null || typeof ids !== 'object' || typeof (ids as ArrayLike<unknown>).length !== 'number') {
     throw new TypeError(`${arg}: expected an array or Int32Array of token ids, got ${typeName(ids)}`);
   }

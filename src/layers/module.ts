@@ -26,6 +26,8 @@ export abstract class Module {
   private _host: Float32Array | null = null;
   private _backend: Backend | null = null;
   private _block = 0;
+  /** Gradient block (same layout as the parameter block), allocated by the first backward. */
+  private _grad = 0;
   private _ws = 0;
   private _wsFloats = 0;
   private _disposed = false;
@@ -63,12 +65,16 @@ export abstract class Module {
     const be = backendInstance();
     if (be === this._backend) return be;
     const values = this.readOwnParams();
+    const grads = this._grad !== 0 && this._backend ? this._backend.arena.read(this._grad, this._floats) : null;
     const block = this._floats > 0 ? be.arena.alloc(this._floats * 4) : 0;
+    const gradBlock = grads ? be.arena.alloc(this._floats * 4) : 0;
     this.releaseMemory();
     this._block = block;
+    this._grad = gradBlock;
     this._backend = be;
     this._host = null;
     if (block !== 0) be.arena.write(block, values);
+    if (grads) be.arena.write(gradBlock, grads);
     this.paramsChanged();
     return be;
   }
@@ -76,6 +82,61 @@ export abstract class Module {
   /** Byte offset of a parameter in the bound backend's memory. */
   protected paramPtr(spec: ParamSpec): number {
     return this._block + spec.offset * 4;
+  }
+
+  /** Byte offset of a parameter's gradient (allocating the zeroed gradient block on first use). */
+  protected gradPtr(spec: ParamSpec): number {
+    if (this._grad === 0 && this._floats > 0) {
+      this._grad = (this._backend as Backend).arena.allocF32(this._floats);
+    }
+    return this._grad + spec.offset * 4;
+  }
+
+  /** Sets every gradient (children's too) to zero, like PyTorch's zero_grad(set_to_none=False). */
+  zeroGrad(): void {
+    this.checkAlive();
+    if (this._grad !== 0 && this._backend) {
+      const f = this._backend.arena.f32;
+      f.fill(0, this._grad >> 2, (this._grad >> 2) + this._floats);
+    }
+    for (const [, child] of this.namedChildren()) child.zeroGrad();
+  }
+
+  /** Every parameter (children's too) as a handle for optimizers, in PyTorch's order. */
+  parameters(): Parameter[] {
+    this.checkAlive();
+    const all: Array<{ key: string; module: Module; spec: ParamSpec }> = [];
+    this.collect('', all);
+    return all.map((p) => new Parameter(p.key, p.module, p.spec));
+  }
+
+  /** Accumulated gradients under the stateDict() names (zeros where nothing was accumulated). */
+  gradients(): Record<string, Tensor> {
+    this.checkAlive();
+    const out: Record<string, Tensor> = {};
+    for (const p of this.parameters()) out[p.name] = p.grad();
+    return out;
+  }
+
+  /** @internal Byte offsets of a parameter and its gradient in the bound backend (binds first). */
+  _locate(spec: ParamSpec): { be: Backend; p: number; g: number } {
+    const be = this.bind();
+    return { be, p: this.paramPtr(spec), g: this.gradPtr(spec) };
+  }
+
+  /** @internal Values of one parameter or its gradient, wherever they live. */
+  _read(spec: ParamSpec, grad: boolean): Float32Array {
+    if (this._backend) {
+      if (grad && this._grad === 0) return new Float32Array(spec.size);
+      return this._backend.arena.read((grad ? this._grad : this._block) + spec.offset * 4, spec.size);
+    }
+    if (grad) return new Float32Array(spec.size);
+    return (this._host as Float32Array).slice(spec.offset, spec.offset + spec.size);
+  }
+
+  /** @internal Called by optimizers after they changed parameter values in place. */
+  _touch(): void {
+    this.paramsChanged();
   }
 
   /**
@@ -103,7 +164,9 @@ export abstract class Module {
       this.releaseWorkspace(this._backend);
       this._backend.arena.free(this._ws);
       this._backend.arena.free(this._block);
+      this._backend.arena.free(this._grad);
     }
+    this._grad = 0;
     this._ws = 0;
     this._wsFloats = 0;
     this._block = 0;
@@ -212,5 +275,32 @@ export abstract class Module {
     this.releaseMemory();
     this._host = null;
     this._disposed = true;
+  }
+}
+
+/** A handle on one parameter: what optimizers and clipping work on. */
+export class Parameter {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** @internal */ readonly module: Module;
+  /** @internal */ readonly spec: ParamSpec;
+
+  constructor(name: string, module: Module, spec: ParamSpec) {
+    this.name = name;
+    this.module = module;
+    this.spec = spec;
+    this.shape = spec.shape;
+    this.size = spec.size;
+  }
+
+  /** A copy of the current values. */
+  value(): Tensor {
+    return new Tensor(this.module._read(this.spec, false), this.spec.shape);
+  }
+
+  /** A copy of the accumulated gradient (zeros before any backward). */
+  grad(): Tensor {
+    return new Tensor(this.module._read(this.spec, true), this.spec.shape);
   }
 }

@@ -44,6 +44,32 @@ export interface RNNState {
 export interface ForwardOptions {
   /** Valid length of each batch row (PyTorch's packed-sequence semantics), 1 ≤ length ≤ T. */
   lengths?: ArrayLike<number>;
+  /** Record what backward() needs and apply inter-layer dropout (default false). */
+  training?: boolean;
+}
+
+/** Gradients returned by backward(): w.r.t. x and the initial state, shaped like them. */
+export interface RNNGradients {
+  x: Tensor;
+  h: Tensor;
+  c?: Tensor;
+}
+
+/** Byte addresses of one planned workspace (see RNNBase.plan). */
+interface Layout {
+  x: number; y: number[]; gx: number; h: number; c: number; s: number; len: number;
+  c0: number; tape: number; hist: number; masks: number; dA: number; dB: number;
+  dGx: number; dS: number; dh: number; dc: number; packTmp: number;
+  tapeW: number; B: number; T: number;
+}
+
+interface Tape {
+  lay: Layout;
+  lengths: Int32Array | null;
+  unbatched: boolean;
+  B: number;
+  T: number;
+  outputShape: number[];
 }
 
 export interface RNNResult {
@@ -90,6 +116,14 @@ export abstract class RNNBase extends Module {
   private readonly packedIh: number[] = [];
   private readonly packedHh: number[] = [];
   private packedFresh = false;
+  /** W_ihᵀ and W_hhᵀ packed for the backward products (dX = dG·W_ih, dh = dG·W_hh). */
+  private packedTBlock = 0;
+  private readonly packedTIh: number[] = [];
+  private readonly packedTHh: number[] = [];
+  private packedTFresh = false;
+  /** What the last training forward recorded; null when there is nothing to differentiate. */
+  private tape: Tape | null = null;
+  private dropoutRng: Random;
 
   protected constructor(mode: RNNMode, layer: string, opts: RNNOptions, extraKeys: readonly string[] = []) {
     super();
@@ -102,8 +136,8 @@ export abstract class RNNBase extends Module {
     this.batchFirst = bool(layer, 'batchFirst', opts.batchFirst, false);
     this.bidirectional = bool(layer, 'bidirectional', opts.bidirectional, false);
     const p = opts.dropout ?? 0;
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      throw new RangeError(`${layer}: dropout must be a number in [0, 1], got ${fmt(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
+      throw new RangeError(`${layer}: dropout must be a number in [0, 1), got ${fmt(p)}`);
     }
     this.dropout = p;
     const seed = seedOf(layer, opts.seed);
@@ -128,16 +162,27 @@ export abstract class RNNBase extends Module {
     this.initParams((_s, out) => {
       for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-k, k);
     });
+    this.dropoutRng = new Random(seed === undefined ? undefined : seed ^ 0x5bd1e995);
   }
 
   protected override paramsChanged(): void {
     this.packedFresh = false;
+    this.packedTFresh = false;
+  }
+
+  /** Restarts the inter-layer dropout masks from a seed (like torch.manual_seed for this layer). */
+  setDropoutSeed(seed: number): void {
+    this.dropoutRng = new Random(seedOf(`${this.constructor.name}.setDropoutSeed`, seed));
   }
 
   protected override releaseWorkspace(be: Backend): void {
     be.arena.free(this.packedBlock);
+    be.arena.free(this.packedTBlock);
     this.packedBlock = 0;
+    this.packedTBlock = 0;
     this.packedFresh = false;
+    this.packedTFresh = false;
+    this.tape = null;
   }
 
   /** Packs W_ih and W_hh into the backend's panel layout (once per change of the weights). */
@@ -148,11 +193,9 @@ export abstract class RNNBase extends Module {
       let off = 0;
       for (let i = 0; i < this.wIh.length; i++) {
         this.packedIh[i] = off;
-        off += ks.packedSize(this.wIh[i].shape[0], this.wIh[i].shape[1]) * 4;
-        off = Math.ceil(off / 64) * 64;
+        off = align64(off + ks.packedSize(this.wIh[i].shape[0], this.wIh[i].shape[1]) * 4);
         this.packedHh[i] = off;
-        off += ks.packedSize(this.wHh[i].shape[0], this.wHh[i].shape[1]) * 4;
-        off = Math.ceil(off / 64) * 64;
+        off = align64(off + ks.packedSize(this.wHh[i].shape[0], this.wHh[i].shape[1]) * 4);
       }
       this.packedBlock = be.arena.alloc(off);
     }
@@ -164,9 +207,82 @@ export abstract class RNNBase extends Module {
     this.packedFresh = true;
   }
 
+  /** Packs W_ihᵀ and W_hhᵀ for backward (once per change of the weights). */
+  private ensurePackedT(be: Backend): void {
+    if (this.packedTFresh) return;
+    const ks = be.kernels;
+    const GH = this.gates * this.hiddenSize;
+    if (this.packedTBlock === 0) {
+      let off = 0;
+      for (let i = 0; i < this.wIh.length; i++) {
+        this.packedTIh[i] = off;
+        off = align64(off + ks.packedSize(this.wIh[i].shape[1], GH) * 4);
+        this.packedTHh[i] = off;
+        off = align64(off + ks.packedSize(this.hiddenSize, GH) * 4);
+      }
+      this.packedTBlock = be.arena.alloc(off);
+    }
+    for (let i = 0; i < this.wIh.length; i++) {
+      ks.packRows(this.packedTBlock + this.packedTIh[i], this.paramPtr(this.wIh[i]), GH, this.wIh[i].shape[1]);
+      ks.packRows(this.packedTBlock + this.packedTHh[i], this.paramPtr(this.wHh[i]), GH, this.hiddenSize);
+    }
+    this.packedTFresh = true;
+  }
+
+  /** Plans the workspace for (B, T): forward buffers, and with `training` the tape and backward buffers. */
+  private plan(be: Backend, B: number, T: number, training: boolean): Layout {
+    const H = this.hiddenSize, D = this.dirs, L = this.numLayers, G = this.gates, I = this.inputSize;
+    const GH = G * H, DH = D * H, TB = T * B, LDBH = L * D * B * H, isLSTM = this.mode === 'LSTM';
+    const tapeW = isLSTM ? 5 * H : this.mode === 'GRU' ? 4 * H : H;
+    const maxIn = Math.max(I, DH);
+    let floats = 0;
+    const take = (n: number): number => {
+      const at = floats;
+      floats += Math.ceil(n / 16) * 16;
+      return at;
+    };
+    const lay = {
+      x: take(TB * I),
+      y: [] as number[],
+      gx: take(TB * GH),
+      h: take(LDBH),
+      c: take(isLSTM ? LDBH : 0),
+      s: take(B * GH),
+      len: take(B),
+      c0: 0, tape: 0, hist: 0, masks: 0, dA: 0, dB: 0, dGx: 0, dS: 0, dh: 0, dc: 0, packTmp: 0,
+      tapeW, B, T,
+    };
+    for (let l = 0; l < (training ? L : Math.min(L, 2)); l++) lay.y.push(take(TB * DH));
+    if (training) {
+      const ks = be.kernels;
+      lay.c0 = take(isLSTM ? LDBH : 0);
+      lay.tape = take(L * D * TB * tapeW);
+      lay.hist = take(L * D * TB * H);
+      lay.masks = take(this.dropout > 0 ? (L - 1) * TB * DH : 0);
+      lay.dA = take(TB * maxIn);
+      lay.dB = take(TB * maxIn);
+      lay.dGx = take(TB * GH);
+      lay.dS = take(this.mode === 'GRU' ? TB * GH : 0);
+      lay.dh = take(B * H);
+      lay.dc = take(B * H);
+      lay.packTmp = take(Math.max(ks.packedSize(maxIn, TB), ks.packedSize(H, TB)));
+    }
+    const ws = this.workspace(be, floats);
+    // Turn float offsets into byte addresses.
+    const addr = (f: number): number => ws + f * 4;
+    return {
+      ...lay,
+      x: addr(lay.x), gx: addr(lay.gx), h: addr(lay.h), c: addr(lay.c), s: addr(lay.s), len: addr(lay.len),
+      c0: addr(lay.c0), tape: addr(lay.tape), hist: addr(lay.hist), masks: addr(lay.masks),
+      dA: addr(lay.dA), dB: addr(lay.dB), dGx: addr(lay.dGx), dS: addr(lay.dS), dh: addr(lay.dh),
+      dc: addr(lay.dc), packTmp: addr(lay.packTmp), y: lay.y.map(addr),
+    };
+  }
+
   /**
    * Runs the whole sequence. `x` is [T, B, inputSize] ([B, T, inputSize] with batchFirst) or
-   * [T, inputSize] unbatched. Returns PyTorch's (output, h_n[, c_n]).
+   * [T, inputSize] unbatched. Returns PyTorch's (output, h_n[, c_n]). With `training`, records
+   * what backward() needs (activations, states, dropout masks) in the planned workspace.
    */
   protected run(x: TensorLike, state: RNNState | TensorLike | undefined, options: ForwardOptions): LSTMResult | RNNResult {
     this.checkAlive();
@@ -192,66 +308,67 @@ export abstract class RNNBase extends Module {
     checkFinite(xt.data, `${name}.forward: x`);
 
     const { h0, c0 } = this.parseState(state, B, unbatched);
-    const lengths = this.parseLengths(options, B, T, unbatched);
+    const { lengths, training } = this.parseOptions(options, B, T, unbatched);
 
     const be = this.bind();
     this.ensurePacked(be);
-    const H = this.hiddenSize, D = this.dirs, L = this.numLayers, G = this.gates;
-    const GH = G * H, DH = D * H, isLSTM = this.mode === 'LSTM';
-    const sizes = {
-      x: T * B * I, gx: T * B * GH, y0: T * B * DH, y1: L > 1 ? T * B * DH : 0,
-      h: L * D * B * H, c: isLSTM ? L * D * B * H : 0, s: B * GH, len: B,
-    };
-    let floats = 0;
-    const at: Record<keyof typeof sizes, number> = { x: 0, gx: 0, y0: 0, y1: 0, h: 0, c: 0, s: 0, len: 0 };
-    for (const key of Object.keys(sizes) as Array<keyof typeof sizes>) {
-      at[key] = floats;
-      floats += Math.ceil(sizes[key] / 16) * 16;
-    }
-    const ws = this.workspace(be, floats);
-    const ptr = (key: keyof typeof sizes): number => ws + at[key] * 4;
+    this.tape = null;
+    const H = this.hiddenSize, D = this.dirs, L = this.numLayers;
+    const GH = this.gates * H, DH = D * H, TB = T * B, LDBH = L * D * B * H, isLSTM = this.mode === 'LSTM';
+    const lay = this.plan(be, B, T, training);
 
     const f32 = be.arena.f32;
     // Copy in: x time-major; initial states; lengths.
-    if (unbatched || !this.batchFirst) {
-      f32.set(xt.data, ptr('x') >> 2);
-    } else {
-      const dst = ptr('x') >> 2;
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < T; t++) {
-          const s = (b * T + t) * I, d = dst + (t * B + b) * I;
-          for (let i = 0; i < I; i++) f32[d + i] = xt.data[s + i];
-        }
-      }
-    }
-    if (h0) f32.set(h0, ptr('h') >> 2);
-    else f32.fill(0, ptr('h') >> 2, (ptr('h') >> 2) + sizes.h);
+    if (unbatched || !this.batchFirst) f32.set(xt.data, lay.x >> 2);
+    else transposeBT(xt.data, f32, lay.x >> 2, B, T, I);
+    if (h0) f32.set(h0, lay.h >> 2);
+    else f32.fill(0, lay.h >> 2, (lay.h >> 2) + LDBH);
     if (isLSTM) {
-      if (c0) f32.set(c0, ptr('c') >> 2);
-      else f32.fill(0, ptr('c') >> 2, (ptr('c') >> 2) + sizes.c);
+      if (c0) f32.set(c0, lay.c >> 2);
+      else f32.fill(0, lay.c >> 2, (lay.c >> 2) + LDBH);
+      if (training) f32.copyWithin(lay.c0 >> 2, lay.c >> 2, (lay.c >> 2) + LDBH);
     }
-    if (lengths) be.arena.i32.set(lengths, ptr('len') >> 2);
+    if (lengths) be.arena.i32.set(lengths, lay.len >> 2);
 
     const ks = be.kernels;
-    const lenPtr = lengths ? ptr('len') : 0;
-    let inPtr = ptr('x'), inSize = I, outPtr = ptr('y0');
+    const lenPtr = lengths ? lay.len : 0;
+    const relu = this.mode === 'RNN_RELU' ? 1 : 0;
+    const BH = B * H, tapeStep = B * lay.tapeW * 4;
+    let inPtr = lay.x, inSize = I, outPtr = lay.y[0];
     for (let l = 0; l < L; l++) {
-      outPtr = l % 2 === 0 ? ptr('y0') : ptr('y1');
+      outPtr = lay.y[training ? l : l % 2];
       for (let d = 0; d < D; d++) {
         const k = l * D + d;
         const wih = this.packedBlock + this.packedIh[k], whh = this.packedBlock + this.packedHh[k];
         const bih = this.bias ? this.paramPtr(this.bIh[k]) : 0;
         const bhh = this.bias ? this.paramPtr(this.bHh[k]) : 0;
-        const gx = ptr('gx'), s = ptr('s');
-        ks.gemm(gx, inPtr, wih, bih, T * B, GH, inSize);
-        const h = ptr('h') + k * B * H * 4, c = ptr('c') + k * B * H * 4;
+        const gx = lay.gx, s = lay.s;
+        ks.gemm(gx, inPtr, wih, bih, TB, GH, inSize);
+        const h = lay.h + k * BH * 4, c = lay.c + k * BH * 4;
+        const tape = lay.tape + k * T * tapeStep, hist = lay.hist + k * TB * H * 4;
         for (let step = 0; step < T; step++) {
           const t = d === 0 ? step : T - 1 - step;
           const out = outPtr + (t * B * DH + d * H) * 4, g = gx + t * B * GH * 4;
-          if (isLSTM) ks.lstmStep(h, c, out, DH, g, h, c, whh, bhh, s, B, H, lenPtr, t);
+          if (training) {
+            const f = be.arena.f32;
+            f.copyWithin((hist >> 2) + t * BH, h >> 2, (h >> 2) + BH);
+            const tp = tape + t * tapeStep;
+            if (isLSTM) {
+              ks.lstmStepTrain(h, c, out, DH, g, h, c, whh, bhh, s, B, H, lenPtr, t, tp);
+              // Inactive rows held their state: record it where backward looks for c_{t±1}.
+              if (lengths) this.holdTapeC(f, lengths, t, c, tp, B, H, lay.tapeW);
+            } else if (this.mode === 'GRU') ks.gruStepTrain(h, out, DH, g, h, whh, bhh, s, B, H, lenPtr, t, tp);
+            else ks.rnnStepTrain(h, out, DH, g, h, whh, bhh, s, B, H, relu, lenPtr, t, tp);
+          } else if (isLSTM) ks.lstmStep(h, c, out, DH, g, h, c, whh, bhh, s, B, H, lenPtr, t);
           else if (this.mode === 'GRU') ks.gruStep(h, out, DH, g, h, whh, bhh, s, B, H, lenPtr, t);
-          else ks.rnnStep(h, out, DH, g, h, whh, bhh, s, B, H, this.mode === 'RNN_RELU' ? 1 : 0, lenPtr, t);
+          else ks.rnnStep(h, out, DH, g, h, whh, bhh, s, B, H, relu, lenPtr, t);
         }
+      }
+      if (training && this.dropout > 0 && l < L - 1) {
+        const mask = lay.masks + l * TB * DH * 4;
+        const f = be.arena.f32, keep = 1 - this.dropout, inv = 1 / keep;
+        for (let i = mask >> 2, e = i + TB * DH; i < e; i++) f[i] = this.dropoutRng.next() < keep ? inv : 0;
+        ks.mulInPlace(outPtr, mask, TB * DH);
       }
       inPtr = outPtr;
       inSize = DH;
@@ -261,30 +378,139 @@ export abstract class RNNBase extends Module {
     const f = be.arena.f32;
     const o = outPtr >> 2;
     let output: Tensor;
-    if (unbatched) {
-      output = new Tensor(f.slice(o, o + T * DH), [T, DH]);
-    } else if (!this.batchFirst) {
-      output = new Tensor(f.slice(o, o + T * B * DH), [T, B, DH]);
-    } else {
-      const data = new Float32Array(T * B * DH);
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < T; t++) {
-          const src = o + (t * B + b) * DH, dst = (b * T + t) * DH;
-          for (let j = 0; j < DH; j++) data[dst + j] = f[src + j];
-        }
-      }
+    if (unbatched) output = new Tensor(f.slice(o, o + T * DH), [T, DH]);
+    else if (!this.batchFirst) output = new Tensor(f.slice(o, o + TB * DH), [T, B, DH]);
+    else {
+      const data = new Float32Array(TB * DH);
+      transposeTB(f, o, data, B, T, DH);
       output = new Tensor(data, [B, T, DH]);
     }
     const stateShape = unbatched ? [L * D, H] : [L * D, B, H];
-    const hN = new Tensor(be.arena.read(ptr('h'), sizes.h), stateShape);
+    if (training) this.tape = { lay, lengths, unbatched, B, T, outputShape: output.shape };
+    const hN = new Tensor(be.arena.read(lay.h, LDBH), stateShape);
     if (!isLSTM) return { output, h: hN };
-    return { output, h: hN, c: new Tensor(be.arena.read(ptr('c'), sizes.c), stateShape) };
+    return { output, h: hN, c: new Tensor(be.arena.read(lay.c, LDBH), stateShape) };
+  }
+
+  private holdTapeC(f: Float32Array, lengths: Int32Array, t: number, c: number, tape: number, B: number, H: number, tapeW: number): void {
+    for (let b = 0; b < B; b++) {
+      if (t < lengths[b]) continue;
+      const src = (c >> 2) + b * H, dst = (tape >> 2) + b * tapeW + 4 * H;
+      f.copyWithin(dst, src, src + H);
+    }
+  }
+
+  /**
+   * Backpropagates through the last `forward(x, state, { training: true })`: `gradOutput` is the
+   * gradient of the loss w.r.t. that call's output (same shape), `gradState` optionally w.r.t. its
+   * final h (and c). Parameter gradients are added to gradients(); returns the gradients w.r.t.
+   * x and the initial state. The recorded tape is consumed (one backward per training forward).
+   */
+  backward(gradOutput: TensorLike, gradState?: RNNState): RNNGradients {
+    this.checkAlive();
+    const name = `${this.constructor.name}.backward`;
+    const tp = this.tape;
+    if (!tp) throw new Error(`${name}: call forward(x, state, { training: true }) first (each backward needs its own training forward)`);
+    const go = toTensor(gradOutput, `${name}: gradOutput`);
+    if (go.shape.length !== tp.outputShape.length || go.shape.some((d, i) => d !== tp.outputShape[i])) {
+      throw new RangeError(`${name}: gradOutput must have the output's shape ${shapeStr(tp.outputShape)}, got ${shapeStr(go.shape)}`);
+    }
+    checkFinite(go.data, `${name}: gradOutput`);
+    const { h0: gH, c0: gC } = this.parseState(gradState, tp.B, tp.unbatched, 'backward: gradState');
+
+    const be = this.bind();
+    if (this.tape !== tp) throw new Error(`${name}: the model moved to another backend since forward; run forward again`);
+    this.ensurePackedT(be);
+    const ks = be.kernels;
+    const { lay, lengths, B, T } = tp;
+    const H = this.hiddenSize, D = this.dirs, L = this.numLayers, I = this.inputSize;
+    const GH = this.gates * H, DH = D * H, TB = T * B, BH = B * H, LDBH = L * D * BH;
+    const isLSTM = this.mode === 'LSTM', isGRU = this.mode === 'GRU', relu = this.mode === 'RNN_RELU' ? 1 : 0;
+    const tapeW = lay.tapeW, tapeStep = B * tapeW * 4, lenPtr = lengths ? lay.len : 0;
+    const gradH0 = new Float32Array(LDBH), gradC0 = new Float32Array(isLSTM ? LDBH : 0);
+
+    let f = be.arena.f32;
+    // dY ← gradOutput, time-major, zero where outputs were padding (constant zeros in forward).
+    let dY = lay.dA, dX = lay.dB;
+    if (tp.unbatched || !this.batchFirst) f.set(go.data, dY >> 2);
+    else transposeBT(go.data, f, dY >> 2, B, T, DH);
+    if (lengths) {
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < B; b++) if (t >= lengths[b]) f.fill(0, (dY >> 2) + (t * B + b) * DH, (dY >> 2) + (t * B + b + 1) * DH);
+      }
+    }
+
+    for (let l = L - 1; l >= 0; l--) {
+      const inSize = l === 0 ? I : DH;
+      const xl = l === 0 ? lay.x : lay.y[l - 1];
+      for (let d = 0; d < D; d++) {
+        const k = l * D + d;
+        const tape = lay.tape + k * T * tapeStep, hist = lay.hist + k * TB * H * 4;
+        const dG = lay.dGx, dS = isGRU ? lay.dS : lay.dGx;
+        const whhT = this.packedTBlock + this.packedTHh[k], wihT = this.packedTBlock + this.packedTIh[k];
+        f = be.arena.f32;
+        if (gH) f.set(gH.subarray(k * BH, (k + 1) * BH), lay.dh >> 2);
+        else f.fill(0, lay.dh >> 2, (lay.dh >> 2) + BH);
+        if (isLSTM) {
+          if (gC) f.set(gC.subarray(k * BH, (k + 1) * BH), lay.dc >> 2);
+          else f.fill(0, lay.dc >> 2, (lay.dc >> 2) + BH);
+        }
+        for (let step = T - 1; step >= 0; step--) {
+          const t = d === 0 ? step : T - 1 - step;
+          // dh += dY[t, :, d·H : (d+1)·H]
+          const dh0 = lay.dh >> 2, y0 = (dY >> 2) + t * B * DH + d * H;
+          for (let b = 0; b < B; b++) {
+            const hr = dh0 + b * H, yr = y0 + b * DH;
+            for (let j = 0; j < H; j++) f[hr + j] += f[yr + j];
+          }
+          const gt = dG + t * B * GH * 4, st = dS + t * B * GH * 4, tpt = tape + t * tapeStep;
+          if (isLSTM) {
+            const first = d === 0 ? t === 0 : t === T - 1;
+            const cPrev = first ? lay.c0 + k * BH * 4 : tape + (d === 0 ? t - 1 : t + 1) * tapeStep + 16 * H;
+            ks.lstmStepBackward(gt, lay.dh, lay.dc, tpt, cPrev, first ? H : tapeW, B, H, lenPtr, t);
+          } else if (isGRU) {
+            ks.gruStepBackward(gt, st, lay.dh, tpt, hist + t * BH * 4, B, H, lenPtr, t);
+          } else {
+            ks.rnnStepBackward(gt, lay.dh, tpt, B, H, relu, lenPtr, t);
+          }
+          ks.gemmEx(lay.dh, st, whhT, 0, B, H, GH, GH, 1, 1);
+          f = be.arena.f32;
+        }
+        gradH0.set(f.subarray(lay.dh >> 2, (lay.dh >> 2) + BH), k * BH);
+        if (isLSTM) gradC0.set(f.subarray(lay.dc >> 2, (lay.dc >> 2) + BH), k * BH);
+
+        // Parameter gradients: one large GEMM each over all steps.
+        ks.packRows(lay.packTmp, xl, TB, inSize);
+        ks.gemmEx(this.gradPtr(this.wIh[k]), dG, lay.packTmp, 0, GH, inSize, TB, 1, GH, 1);
+        ks.packRows(lay.packTmp, hist, TB, H);
+        ks.gemmEx(this.gradPtr(this.wHh[k]), dS, lay.packTmp, 0, GH, H, TB, 1, GH, 1);
+        if (this.bias) {
+          ks.colSum(this.gradPtr(this.bIh[k]), dG, TB, GH, 1);
+          ks.colSum(this.gradPtr(this.bHh[k]), dS, TB, GH, 1);
+        }
+        ks.gemmEx(dX, dG, wihT, 0, TB, inSize, GH, GH, 1, d === 0 ? 0 : 1);
+      }
+      if (l > 0 && this.dropout > 0) ks.mulInPlace(dX, lay.masks + (l - 1) * TB * DH * 4, TB * DH);
+      [dY, dX] = [dX, dY];
+    }
+    this.tape = null;
+
+    f = be.arena.f32;
+    const gx = new Float32Array(TB * I);
+    if (tp.unbatched || !this.batchFirst) gx.set(f.subarray(dY >> 2, (dY >> 2) + TB * I));
+    else transposeTB(f, dY >> 2, gx, B, T, I);
+    const xShape = tp.unbatched ? [T, I] : this.batchFirst ? [B, T, I] : [T, B, I];
+    const sShape = tp.unbatched ? [L * D, H] : [L * D, B, H];
+    const res: RNNGradients = { x: new Tensor(gx, xShape), h: new Tensor(gradH0, sShape) };
+    if (isLSTM) res.c = new Tensor(gradC0, sShape);
+    return res;
   }
 
   private parseState(
     state: RNNState | TensorLike | undefined,
     B: number,
     unbatched: boolean,
+    what = 'forward: state',
   ): { h0: Float32Array | null; c0: Float32Array | null } {
     const name = this.constructor.name;
     if (state === undefined || state === null) return { h0: null, c0: null };
@@ -292,7 +518,7 @@ export abstract class RNNBase extends Module {
     let hIn: unknown, cIn: unknown;
     if (state instanceof Tensor || Array.isArray(state)) {
       if (isLSTM) {
-        throw new TypeError(`${name}.forward: state must be an object {h, c}, got ${typeName(state)}`);
+        throw new TypeError(`${name}.${what} must be an object {h, c}, got ${typeName(state)}`);
       }
       hIn = state;
     } else if (typeof state === 'object' && !('data' in state && 'shape' in state)) {
@@ -300,42 +526,44 @@ export abstract class RNNBase extends Module {
       const allowed = isLSTM ? ['h', 'c'] : ['h'];
       const bad = keys.filter((k) => !allowed.includes(k));
       if (bad.length > 0) {
-        throw new TypeError(`${name}.forward: state has unknown key '${bad[0]}'; expected ${allowed.map((k) => `'${k}'`).join(', ')}`);
+        throw new TypeError(`${name}.${what} has unknown key '${bad[0]}'; expected ${allowed.map((k) => `'${k}'`).join(', ')}`);
       }
       hIn = (state as RNNState).h;
       cIn = (state as RNNState).c;
       if (isLSTM && (hIn === undefined) !== (cIn === undefined)) {
-        throw new TypeError(`${name}.forward: state must give both h and c (or neither), got only ${hIn === undefined ? 'c' : 'h'}`);
+        throw new TypeError(`${name}.${what} must give both h and c (or neither), got only ${hIn === undefined ? 'c' : 'h'}`);
       }
     } else if (!isLSTM) {
       hIn = state;
     } else {
-      throw new TypeError(`${name}.forward: state must be an object {h, c}, got ${typeName(state)}`);
+      throw new TypeError(`${name}.${what} must be an object {h, c}, got ${typeName(state)}`);
     }
     const want = unbatched
       ? [this.numLayers * this.dirs, this.hiddenSize]
       : [this.numLayers * this.dirs, B, this.hiddenSize];
     const check = (v: unknown, key: string): Float32Array | null => {
       if (v === undefined) return null;
-      const t = toTensor(v, `${name}.forward: state.${key}`);
+      const t = toTensor(v, `${name}.${what}.${key}`);
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-        throw new RangeError(`${name}.forward: state.${key} must have shape ${shapeStr(want)}, got ${shapeStr(t.shape)}`);
+        throw new RangeError(`${name}.${what}.${key} must have shape ${shapeStr(want)}, got ${shapeStr(t.shape)}`);
       }
-      checkFinite(t.data, `${name}.forward: state.${key}`);
+      checkFinite(t.data, `${name}.${what}.${key}`);
       return t.data;
     };
     return { h0: check(hIn, 'h'), c0: check(cIn, 'c') };
   }
 
-  private parseLengths(options: ForwardOptions, B: number, T: number, unbatched: boolean): Int32Array | null {
+  private parseOptions(options: ForwardOptions, B: number, T: number, unbatched: boolean): { lengths: Int32Array | null; training: boolean } {
     const name = this.constructor.name;
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${name}.forward: options must be an object, got ${typeName(options)}`);
     }
-    const bad = Object.keys(options).filter((k) => k !== 'lengths');
-    if (bad.length > 0) throw new TypeError(`${name}.forward: unknown option '${bad[0]}'; expected 'lengths'`);
+    const bad = Object.keys(options).filter((k) => k !== 'lengths' && k !== 'training');
+    if (bad.length > 0) throw new TypeError(`${name}.forward: unknown option '${bad[0]}'; expected 'lengths' or 'training'`);
+    const training = options.training ?? false;
+    if (typeof training !== 'boolean') throw new TypeError(`${name}.forward: training must be a boolean, got ${fmt(training)}`);
     const lengths = options.lengths;
-    if (lengths === undefined || lengths === null) return null;
+    if (lengths === undefined || lengths === null) return { lengths: null, training };
     if (unbatched) throw new RangeError(`${name}.forward: lengths needs batched input; x is unbatched [T, inputSize]`);
     if (typeof lengths !== 'object' || typeof lengths.length !== 'number') {
       throw new TypeError(`${name}.forward: lengths must be an array of ${B} integers, got ${typeName(lengths)}`);
@@ -351,7 +579,7 @@ export abstract class RNNBase extends Module {
       }
       out[b] = v;
     }
-    return out;
+    return { lengths: out, training };
   }
 
   /** A zero state for `step()`: h (and c) shaped [numLayers, batch, H]. */
@@ -398,6 +626,7 @@ export abstract class RNNBase extends Module {
 
     const be = this.bind();
     this.ensurePacked(be);
+    this.tape = null;
     const GH = this.gates * H;
     const pad = (n: number): number => Math.ceil(n / 16) * 16;
     const xOff = 0, gOff = pad(B * I), y0 = gOff + pad(B * GH), y1 = y0 + pad(B * H);
@@ -430,6 +659,28 @@ export abstract class RNNBase extends Module {
     if (isLSTM) copyOut(g, wsF + cOff, (state.c as Tensor).data);
     copyOut(g, outPtr >> 2, result);
     return result;
+  }
+}
+
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
+
+/** [B, T, F] (src) → [T, B, F] at dst[at…]. */
+function transposeBT(src: Float32Array, dst: Float32Array, at: number, B: number, T: number, F: number): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const s = (b * T + t) * F, d = at + (t * B + b) * F;
+      for (let i = 0; i < F; i++) dst[d + i] = src[s + i];
+    }
+  }
+}
+
+/** [T, B, F] at src[at…] → [B, T, F] (dst). */
+function transposeTB(src: Float32Array, at: number, dst: Float32Array, B: number, T: number, F: number): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const s = at + (t * B + b) * F, d = (b * T + t) * F;
+      for (let i = 0; i < F; i++) dst[d + i] = src[s + i];
+    }
   }
 }
 

@@ -1,0 +1,126 @@
+/**
+ * Losses with PyTorch's semantics, forward and gradient fused in one kernel call on the current
+ * backend. Each returns the loss and the gradient of the reduced loss w.r.t. the input.
+ */
+import { backendInstance } from '../backend/index.js';
+import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface LossResult {
+  /** The reduced loss, or per-element losses (a Tensor) with reduction 'none'. */
+  loss: number | Tensor;
+  /** d(loss)/d(input); with 'none', the gradient of the sum of the per-element losses. */
+  grad: Tensor;
+}
+
+function reductionOf(fn: string, r: unknown): Reduction {
+  if (r === undefined) return 'mean';
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') {
+    throw new RangeError(`${fn}: reduction must be 'mean', 'sum' or 'none', got ${typeof r === 'string' ? `'${r}'` : typeName(r)}`);
+  }
+  return r;
+}
+
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  /** Targets equal to this are skipped (default −100, as in PyTorch). */
+  ignoreIndex?: number;
+  /** ε of label smoothing in [0, 1] (default 0). */
+  labelSmoothing?: number;
+}
+
+/** Softmax cross-entropy of logits [N, C] against integer class targets [N]. */
+export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, options: CrossEntropyOptions = {}): LossResult {
+  const fn = 'crossEntropy';
+  const x = toTensor(logits, `${fn}: logits`);
+  if (x.shape.length !== 2 || x.shape[0] < 1 || x.shape[1] < 1) {
+    throw new RangeError(`${fn}: logits must be 2-D [N, C] with N, C ≥ 1, got shape ${shapeStr(x.shape)}`);
+  }
+  const [N, C] = x.shape;
+  const reduction = reductionOf(fn, options.reduction);
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${fn}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  const eps = options.labelSmoothing ?? 0;
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) {
+    throw new RangeError(`${fn}: labelSmoothing must be a number in [0, 1], got ${String(eps)}`);
+  }
+  if (targets === null || typeof targets !== 'object' || typeof targets.length !== 'number') {
+    throw new TypeError(`${fn}: targets must be an array of ${N} class ids, got ${typeName(targets)}`);
+  }
+  if (targets.length !== N) throw new RangeError(`${fn}: targets must have N = ${N} entries (one per logits row), got ${targets.length}`);
+  const tg = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    const t = targets[i];
+    if (!Number.isInteger(t) || ((t < 0 || t >= C) && t !== ignoreIndex)) {
+      throw new RangeError(`${fn}: targets[${i}] must be a class id in [0, ${C - 1}] or ignoreIndex (${ignoreIndex}), got ${t}`);
+    }
+    tg[i] = t;
+  }
+  checkFinite(x.data, `${fn}: logits`);
+
+  const be = backendInstance();
+  const a = be.arena;
+  const nc = N * C, pad = (n: number): number => Math.ceil(n / 16) * 16;
+  const base = a.scratch((pad(nc) * 2 + pad(N) * 2) * 4);
+  const pl = base, pg = pl + pad(nc) * 4, pt = pg + pad(nc) * 4, ploss = pt + pad(N) * 4;
+  a.write(pl, x.data);
+  a.i32.set(tg, pt >> 2);
+  // Count the rows that count first: the mean's gradient scale needs it.
+  let count = 0;
+  for (let i = 0; i < N; i++) if (tg[i] !== ignoreIndex) count++;
+  const scale = reduction === 'mean' ? 1 / count : 1;
+  be.kernels.crossEntropy(ploss, pg, pl, pt, N, C, ignoreIndex, eps, count === 0 ? 0 : scale);
+  const grad = new Tensor(a.read(pg, nc), [N, C]);
+  const rows = a.read(ploss, N);
+  if (reduction === 'none') return { loss: new Tensor(rows, [N]), grad };
+  let sum = 0;
+  for (let i = 0; i < N; i++) sum += rows[i];
+  return { loss: reduction === 'sum' ? Math.fround(sum) : Math.fround(sum / count), grad };
+}
+
+function pair(fn: string, a: TensorLike, b: TensorLike, an: string, bn: string): [Tensor, Tensor] {
+  const x = toTensor(a, `${fn}: ${an}`), y = toTensor(b, `${fn}: ${bn}`);
+  if (x.shape.length !== y.shape.length || x.shape.some((d, i) => d !== y.shape[i])) {
+    throw new RangeError(`${fn}: ${bn} must have the shape of ${an} ${shapeStr(x.shape)}, got ${shapeStr(y.shape)}`);
+  }
+  if (x.size === 0) throw new RangeError(`${fn}: ${an} is empty (shape ${shapeStr(x.shape)})`);
+  checkFinite(x.data, `${fn}: ${an}`);
+  checkFinite(y.data, `${fn}: ${bn}`);
+  return [x, y];
+}
+
+type SumKernel = 'mseSum' | 'bceWithLogitsSum';
+
+function elementwise(fn: string, kernel: SumKernel, a: TensorLike, b: TensorLike, an: string, options: { reduction?: Reduction }): LossResult {
+  const [x, y] = pair(fn, a, b, an, 'target');
+  const reduction = reductionOf(fn, options.reduction);
+  const n = x.size;
+  const be = backendInstance();
+  const ar = be.arena, pad = Math.ceil(n / 16) * 16;
+  const base = ar.scratch(pad * 3 * 4);
+  const px = base, py = px + pad * 4, pg = py + pad * 4;
+  ar.write(px, x.data);
+  ar.write(py, y.data);
+  const scale = reduction === 'mean' ? 1 / n : 1;
+  const sum = be.kernels[kernel](pg, px, py, n, scale);
+  const grad = new Tensor(ar.read(pg, n), x.shape);
+  if (reduction !== 'none') return { loss: Math.fround(reduction === 'sum' ? sum : sum / n), grad };
+  // Per-element losses: one kernel call per element would be wasteful; compute them directly.
+  const per = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = x.data[i], t = y.data[i];
+    per[i] = kernel === 'mseSum' ? (p - t) * (p - t) : Math.max(p, 0) - p * t + Math.log1p(Math.exp(-Math.abs(p)));
+  }
+  return { loss: new Tensor(per, x.shape), grad };
+}
+
+/** Mean squared error (PyTorch's mse_loss). */
+export function mse(pred: TensorLike, target: TensorLike, options: { reduction?: Reduction } = {}): LossResult {
+  return elementwise('mse', 'mseSum', pred, target, 'pred', options);
+}
+
+/** Binary cross-entropy on logits, in the numerically stable form (PyTorch's binary_cross_entropy_with_logits). */
+export function bceWithLogits(logits: TensorLike, target: TensorLike, options: { reduction?: Reduction } = {}): LossResult {
+  return elementwise('bceWithLogits', 'bceWithLogitsSum', logits, target, 'logits', options);
+}
