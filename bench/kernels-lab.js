@@ -32,7 +32,7 @@ async function load(file) {
     const f = new Float32Array(memory.buffer, off, n);
     for (let i = 0; i < n; i++) f[i] = (Math.random() * 2 - 1) * scale;
   };
-  return { e: instance.exports, alloc, fill };
+  return { e: instance.exports, alloc, fill, memory };
 }
 
 /**
@@ -84,6 +84,44 @@ async function lstmCase(mod, H, B) {
   return { ns: { best: sec.best * 1e9, median: sec.median * 1e9 } };
 }
 
+/**
+ * dW = dGᵀ·X as the backward pass forms it: A = dG stored [K, M] (T·B rows of 4H gradients),
+ * read transposed (sAi = 1, sAk = M); W = Xᵀ packed by packRows from X [K, N]; accumulate on.
+ */
+async function gemmExTCase(mod, M, N, K) {
+  const { e, alloc, fill } = mod;
+  const a = alloc(K * M), x = alloc(K * N), wp = alloc(packedSize(N, K)), c = alloc(M * N);
+  fill(a, K * M);
+  fill(x, K * N);
+  fill(c, M * N);
+  e.packRows(wp, x, K, N);
+  const s = time(() => e.gemmEx(c, a, wp, 0, M, N, K, 1, M, 1));
+  return { best: (2 * M * N * K) / s.best / 1e9, median: (2 * M * N * K) / s.median / 1e9 };
+}
+
+/** Backward of one LSTM step (the elementwise pass only; GEMMs are timed separately). */
+async function lstmBackCase(mod, H, B) {
+  const { e, alloc, fill } = mod;
+  const tape = alloc(B * 5 * H), dG = alloc(B * 4 * H), dh = alloc(B * H), dc = alloc(B * H);
+  const cp = alloc(B * H);
+  const f = new Float32Array(mod.memory.buffer, tape, B * 5 * H);
+  for (let i = 0; i < f.length; i++) f[i] = Math.random();
+  fill(cp, B * H);
+  // dh and dc are restored before every call (the kernel zeroes dh and scales dc, which would
+  // drift into denormals); the two memmoves of B·H floats are included in the time.
+  const dh0 = alloc(B * H), dc0 = alloc(B * H);
+  fill(dh0, B * H);
+  fill(dc0, B * H);
+  const u8 = () => new Uint8Array(mod.memory.buffer);
+  const sec = time(() => {
+    const m = u8();
+    m.copyWithin(dh, dh0, dh0 + 4 * B * H);
+    m.copyWithin(dc, dc0, dc0 + 4 * B * H);
+    e.lstmStepBackward(dG, dh, dc, tape, cp, H, B, H, 0, 0);
+  });
+  return { ns: { best: sec.best * 1e9, median: sec.median * 1e9 } };
+}
+
 async function actCase(mod, fn, n) {
   const { e, alloc, fill } = mod;
   const x = alloc(n), y = alloc(n);
@@ -108,6 +146,9 @@ for (const [name, file] of FLAVORS) {
   r('matvec N=1024 K=128', g.gflops, 'GFLOP/s');
   r('lstmStep H=256 B=1', (await lstmCase(mod, 256, 1)).ns, 'ns/step');
   r('lstmStep H=256 B=8', (await lstmCase(mod, 256, 8)).ns, 'ns/step');
+  r('gemmEx dW=dGᵀX acc M=1024 N=128 K=2048', await gemmExTCase(mod, 1024, 128, 2048), 'GFLOP/s');
+  r('lstmStepBackward H=256 B=1', (await lstmBackCase(mod, 256, 1)).ns, 'ns/step');
+  r('lstmStepBackward H=256 B=32', (await lstmBackCase(mod, 256, 32)).ns, 'ns/step');
   r('tanh n=4096', (await actCase(mod, 'tanh', 4096)).nsPerElem, 'ns/elem');
   r('sigmoid n=4096', (await actCase(mod, 'sigmoid', 4096)).nsPerElem, 'ns/elem');
 }

@@ -79,8 +79,11 @@ export class LanguageModel extends Module {
     const emb = this.embedding.forward({ data: x, shape: [T, B] }, { training });
     const out = this.rnn.forward(emb, state, { training });
     const H = out.output.shape[2];
-    const logits = this.linear.forward(new Tensor(out.output.data, [T * B, H]), { training });
     this.carried = 'c' in out ? { h: out.h, c: (out as { c: Tensor }).c } : { h: out.h };
+    // Diverged weights can overflow an activation: that is a non-finite loss, not bad input.
+    if (!allFinite(out.output.data)) return { loss: NaN, tokens: T * B };
+    const logits = this.linear.forward(new Tensor(out.output.data, [T * B, H]), { training });
+    if (!allFinite(logits.data)) return { loss: NaN, tokens: T * B };
     const ce = crossEntropy(logits, y);
     if (training) {
       const dOut = this.linear.backward(ce.grad);
@@ -99,4 +102,9 @@ export class LanguageModel extends Module {
   evalBatch(batch: TokenBatch): BatchResult {
     return this.run(batch, false);
   }
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
+  return true;
 }
