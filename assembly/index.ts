@@ -13,6 +13,7 @@ export { gemm, gemmEx, packRows, packWeights } from './gemm';
 export { rnnStep, lstmStep, gruStep, rnnStepTrain, lstmStepTrain, gruStepTrain } from './cells';
 export * from './cells-grad';
 export * from './optim';
+export * from './transpose';
 
 /** End of the module's static data; the TypeScript arena starts above it (must be < 65536). */
 export function heapBase(): usize {

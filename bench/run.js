@@ -19,7 +19,9 @@ import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { GRU, LSTM, RNN, Tensor, setBackend, BACKEND_NAMES } from '../dist/index.js';
+import {
+  GRU, LSTM, RNN, Tensor, setBackend, BACKEND_NAMES, LanguageModel, Forecaster, Adam, clipGradNorm,
+} from '../dist/index.js';
 import { Random } from '../dist/random.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +36,10 @@ const WORKLOADS = [
   { id: 'E', layer: 'GRU', gates: 3, I: 128, H: 256, B: 1, T: 128 },
   { id: 'G', layer: 'RNN', gates: 1, I: 128, H: 256, B: 1, T: 128 },
   { id: 'S', layer: 'LSTM', gates: 4, I: 128, H: 256, B: 1, T: 1, step: true },
+  // Training steps (forward + backward + clipping + Adam); FLOPs ≈ 3 × forward.
+  { id: 'T1', train: 'lm', layer: 'LSTM', gates: 4, V: 65, I: 64, H: 256, B: 32, T: 64 },
+  { id: 'T2', train: 'lm', layer: 'GRU', gates: 3, V: 65, I: 64, H: 256, B: 32, T: 64 },
+  { id: 'T3', train: 'forecast', layer: 'LSTM', gates: 4, I: 1, H: 64, B: 64, T: 50 },
 ];
 const BACKENDS = [...BACKEND_NAMES]; // 'wasm-simd', 'wasm', 'js'
 const SEED = 0;
@@ -67,9 +73,18 @@ function fail(msg) {
   process.exit(2);
 }
 
-const flopsOf = (w) => 2 * w.gates * w.H * (w.I + w.H) * w.T * w.B;
+const flopsOf = (w) => {
+  const rnn = 2 * w.gates * w.H * (w.I + w.H) * w.T * w.B;
+  if (w.train === 'lm') return 3 * (rnn + 2 * w.H * w.V * w.T * w.B);
+  if (w.train === 'forecast') return 3 * (rnn + 2 * w.H * w.B);
+  return rnn;
+};
 const label = (w) =>
-  w.step
+  w.train === 'lm'
+    ? `${w.id} train char-LM Emb(${w.V},${w.I})→${w.layer}(${w.H})→Linear B${w.B} T${w.T}`
+    : w.train === 'forecast'
+    ? `${w.id} train ${w.layer}(${w.I}→${w.H})+Linear, MSE, B${w.B} T${w.T}`
+    : w.step
     ? `${w.id} ${w.layer} step() I${w.I} H${w.H} B${w.B}`
     : `${w.id} ${w.layer}${w.layer === 'RNN' ? '(tanh)' : ''} I${w.I} H${w.H} B${w.B} T${w.T}`;
 
@@ -134,7 +149,42 @@ function budgets(perCallMs, quick) {
   };
 }
 
+/** One training step (zeroGrad, forward + backward, clip, Adam) per call, on a fixed batch. */
+async function trainCell(w, be, quick) {
+  await setBackend(be);
+  const rng = new Random(777);
+  let model, batch;
+  if (w.train === 'lm') {
+    model = new LanguageModel({ vocabSize: w.V, embeddingDim: w.I, hiddenSize: w.H, cell: w.layer.toLowerCase(), seed: SEED });
+    const x = new Int32Array(w.T * w.B), y = new Int32Array(w.T * w.B);
+    for (let i = 0; i < x.length; i++) { x[i] = Math.floor(rng.next() * w.V); y[i] = Math.floor(rng.next() * w.V); }
+    batch = { x, y, T: w.T, B: w.B, carry: false };
+  } else {
+    model = new Forecaster({ inputSize: w.I, hiddenSize: w.H, seed: SEED });
+    const x = new Float32Array(w.T * w.B * w.I), y = new Float32Array(w.B);
+    for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.01) + rng.uniform(-0.1, 0.1);
+    for (let i = 0; i < y.length; i++) y[i] = rng.uniform(-1, 1);
+    batch = { x, y, T: w.T, B: w.B };
+  }
+  const opt = new Adam(model, { lr: 1e-3 });
+  const step = () => {
+    opt.zeroGrad();
+    const r = model.trainBatch(batch);
+    if (w.train === 'lm') clipGradNorm(model, 1);
+    opt.step();
+    return r.loss;
+  };
+  const t0 = performance.now();
+  const firstLoss = step();
+  const first = performance.now() - t0;
+  const stats = await runTask(`${w.id}/${be}`, step, budgets(first, quick));
+  opt.dispose();
+  model.dispose();
+  return { stats: { ...stats, tokensPerSecond: (w.T * w.B) / (stats.medianMs / 1000) }, check: { data: [firstLoss] } };
+}
+
 async function benchCell(w, be, quick) {
+  if (w.train) return trainCell(w, be, quick);
   await setBackend(be);
   const layer = makeLayer(w);
   const rng = new Random(12345);
@@ -224,7 +274,8 @@ function buildTables(run) {
     const cells = BACKENDS.map((be) => {
       const c = run.cells.find((q) => q.workload === w.id && q.backend === be);
       if (!c) return '—';
-      return `${fmtTime(w, c.medianMs)} · ${c.gflops.toFixed(1)} GF/s · ${c.speedupVsJs.toFixed(1)}×`;
+      const tok = c.tokensPerSecond ? ` · ${Math.round(c.tokensPerSecond)} tok/s` : '';
+      return `${fmtTime(w, c.medianMs)} · ${c.gflops.toFixed(1)} GF/s${tok} · ${c.speedupVsJs.toFixed(1)}×`;
     });
     return [label(w), ...cells];
   });
@@ -242,7 +293,9 @@ function markdown(run) {
   lines.push('');
   lines.push('Median wall time per forward over the whole sequence (S: per `step()` call), one thread, after warm-up; ' +
     'GFLOP/s from the median with a multiply-add counted as 2 FLOPs (LSTM 2·4H·(I+H), GRU 2·3H·(I+H), RNN 2·H·(I+H) ' +
-    'per step per batch row); vs js = plain-JS median ÷ this median. Seeded weights (seed 0), the same input on every backend.');
+    'per step per batch row); vs js = plain-JS median ÷ this median. Seeded weights (seed 0), the same input on every backend. ' +
+    'T1–T3: one training step (zeroGrad, forward + backward, T1/T2 clip to norm 1, Adam) on a fixed batch; FLOPs counted as 3× the forward; ' +
+    'their agreement check compares the first step\'s loss.');
   lines.push('');
   lines.push(`| ${header.join(' | ')} |`);
   lines.push(`|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
@@ -308,6 +361,7 @@ async function main() {
       outs[be] = check.data;
       cells.push({ workload: w.id, backend: be, ...stats, gflops: flopsOf(w) / (stats.medianMs * 1e6) });
       const shown = w.step ? `${(stats.medianMs * 1000).toFixed(1)} µs` : `${fmtMs(stats.medianMs)} ms`;
+      if (stats.tokensPerSecond) console.log(`     ${Math.round(stats.tokensPerSecond)} tokens/s`);
       console.log(`  ${w.id} ${be.padEnd(9)} ${shown.padStart(10)}  (${stats.samples} samples)`);
     }
     agreement[w.id] = {};

@@ -118,3 +118,29 @@ for (const backend of selectedBackends()) {
     });
   });
 }
+
+describe('Forecaster', () => {
+  it('learns to continue a sine wave and refuses misshapen batches', async () => {
+    await use(selectedBackends()[0]);
+    const { Forecaster } = await import('../src/index.js');
+    const T = 12, B = 16;
+    const wave = (i: number) => Math.sin(i * 0.3);
+    const batch = (offset: number) => {
+      const x = new Float32Array(T * B), y = new Float32Array(B);
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) x[t * B + b] = wave(offset + b * 5 + t);
+        y[b] = wave(offset + b * 5 + T);
+      }
+      return { x, y, T, B };
+    };
+    const f = new Forecaster({ hiddenSize: 16, seed: 1 });
+    const opt = new Adam(f, { lr: 0.02 });
+    const res = fit(f, { optimizer: opt, epochs: 40, train: [batch(0), batch(7), batch(13)], validation: [batch(40)] });
+    expect(res.epochs[39].valLoss).toBeLessThan((res.epochs[0].valLoss as number) * 0.1);
+    const pred = f.predict(batch(40).x, T, B);
+    expect(pred.shape).toEqual([B, 1]);
+    expect(() => f.trainBatch({ x: new Float32Array(3), y: new Float32Array(B), T, B })).toThrow(/batch x must hold T·B·inputSize = 192 values/);
+    opt.dispose();
+    f.dispose();
+  });
+});

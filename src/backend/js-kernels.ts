@@ -165,6 +165,14 @@ export function createJsKernels(arena: Arena): Kernels {
         f.copyWithin((out >> 2) + i * dim, src, src + dim);
       }
     },
+    transpose(dst, src, rows, cols) {
+      const f = arena.f32;
+      const d0 = dst >> 2, s0 = src >> 2;
+      for (let r = 0; r < rows; r++) {
+        const sr = s0 + r * cols;
+        for (let c = 0; c < cols; c++) f[d0 + c * rows + r] = f[sr + c];
+      }
+    },
     addBias(x, bias, m, n) {
       const f = arena.f32;
       const b0 = bias >> 2;

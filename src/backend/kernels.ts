@@ -81,6 +81,8 @@ export interface Kernels {
   ): void;
   /** Packs a row-major B[k, n] as W = Bᵀ [n, k] would be packed (packedSize(n, k) floats). */
   packRows(dst: number, b: number, k: number, n: number): void;
+  /** dst[c, r] = src[r, c] for a row-major src[rows, cols] (dst must not overlap src). */
+  transpose(dst: number, src: number, rows: number, cols: number): void;
   /** dst[j] (+)= Σ_i a[i, j] over a row-major a[m, n] (accumulate ≠ 0 adds). */
   colSum(dst: number, a: number, m: number, n: number, accumulate: number): void;
   /**
@@ -189,7 +191,7 @@ export interface Kernels {
 /** Every kernel a Wasm module must export (packedSize is computed on the TypeScript side). */
 export const KERNEL_NAMES = [
   'packWeights', 'gemm', 'rnnStep', 'lstmStep', 'gruStep', 'embedding', 'addBias', 'tanh', 'sigmoid',
-  'gemmEx', 'packRows', 'colSum', 'lstmStepTrain', 'gruStepTrain', 'rnnStepTrain',
+  'gemmEx', 'packRows', 'transpose', 'colSum', 'lstmStepTrain', 'gruStepTrain', 'rnnStepTrain',
   'lstmStepBackward', 'gruStepBackward', 'rnnStepBackward',
   'crossEntropy', 'mseSum', 'bceWithLogitsSum', 'sgdStep', 'adamStep', 'rmspropStep',
   'sumSquares', 'scale', 'clampValues', 'mulInPlace',

@@ -79,8 +79,8 @@ export class Linear extends Module {
     }
     const inF = Math.ceil((m * this.inFeatures) / 16) * 16;
     const outF = Math.ceil((m * this.outFeatures) / 16) * 16;
-    // Training also plans backward's buffers: dY, dX and Xᵀ packed for dW = dYᵀ·X.
-    const extra = training ? outF + inF + ks.packedSize(this.inFeatures, m) : 0;
+    // Training also plans backward's buffers: dY, dX, dYᵀ and Xᵀ packed for dW = dYᵀ·X.
+    const extra = training ? 2 * outF + inF + ks.packedSize(this.inFeatures, m) : 0;
     const ws = this.workspace(be, inF + outF + extra);
     this.saved = training ? { m, shape: xt.shape } : null;
     be.arena.write(ws, xt.data);
@@ -116,12 +116,13 @@ export class Linear extends Module {
     }
     const inF = Math.ceil((m * I) / 16) * 16, outF = Math.ceil((m * O) / 16) * 16;
     const ws = this.workspace(be, 0);
-    const x = ws, dY = ws + (inF + outF) * 4, dX = dY + outF * 4, tmp = dX + inF * 4;
+    const x = ws, dY = ws + (inF + outF) * 4, dX = dY + outF * 4, dYT = dX + inF * 4, tmp = dYT + outF * 4;
     be.arena.write(dY, g.data);
     const gw = this.gradPtr(this.weight);
     if (m > 0) {
+      ks.transpose(dYT, dY, m, O);
       ks.packRows(tmp, x, m, I);
-      ks.gemmEx(gw, dY, tmp, 0, O, I, m, 1, O, 1);
+      ks.gemmEx(gw, dYT, tmp, 0, O, I, m, m, 1, 1);
       if (this.biasSpec) ks.colSum(this.gradPtr(this.biasSpec), dY, m, O, 1);
       ks.gemmEx(dX, dY, this.packedT, 0, m, I, O, O, 1, 0);
     }

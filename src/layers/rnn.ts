@@ -59,7 +59,7 @@ export interface RNNGradients {
 interface Layout {
   x: number; y: number[]; gx: number; h: number; c: number; s: number; len: number;
   c0: number; tape: number; hist: number; masks: number; dA: number; dB: number;
-  dGx: number; dS: number; dh: number; dc: number; packTmp: number;
+  dGx: number; dS: number; dGT: number; dh: number; dc: number; packTmp: number;
   tapeW: number; B: number; T: number;
 }
 
@@ -249,7 +249,7 @@ export abstract class RNNBase extends Module {
       c: take(isLSTM ? LDBH : 0),
       s: take(B * GH),
       len: take(B),
-      c0: 0, tape: 0, hist: 0, masks: 0, dA: 0, dB: 0, dGx: 0, dS: 0, dh: 0, dc: 0, packTmp: 0,
+      c0: 0, tape: 0, hist: 0, masks: 0, dA: 0, dB: 0, dGx: 0, dS: 0, dGT: 0, dh: 0, dc: 0, packTmp: 0,
       tapeW, B, T,
     };
     for (let l = 0; l < (training ? L : Math.min(L, 2)); l++) lay.y.push(take(TB * DH));
@@ -263,6 +263,7 @@ export abstract class RNNBase extends Module {
       lay.dB = take(TB * maxIn);
       lay.dGx = take(TB * GH);
       lay.dS = take(this.mode === 'GRU' ? TB * GH : 0);
+      lay.dGT = take(TB * GH);
       lay.dh = take(B * H);
       lay.dc = take(B * H);
       lay.packTmp = take(Math.max(ks.packedSize(maxIn, TB), ks.packedSize(H, TB)));
@@ -274,7 +275,7 @@ export abstract class RNNBase extends Module {
       ...lay,
       x: addr(lay.x), gx: addr(lay.gx), h: addr(lay.h), c: addr(lay.c), s: addr(lay.s), len: addr(lay.len),
       c0: addr(lay.c0), tape: addr(lay.tape), hist: addr(lay.hist), masks: addr(lay.masks),
-      dA: addr(lay.dA), dB: addr(lay.dB), dGx: addr(lay.dGx), dS: addr(lay.dS), dh: addr(lay.dh),
+      dA: addr(lay.dA), dB: addr(lay.dB), dGx: addr(lay.dGx), dS: addr(lay.dS), dGT: addr(lay.dGT), dh: addr(lay.dh),
       dc: addr(lay.dc), packTmp: addr(lay.packTmp), y: lay.y.map(addr),
     };
   }
@@ -479,11 +480,14 @@ export abstract class RNNBase extends Module {
         gradH0.set(f.subarray(lay.dh >> 2, (lay.dh >> 2) + BH), k * BH);
         if (isLSTM) gradC0.set(f.subarray(lay.dc >> 2, (lay.dc >> 2) + BH), k * BH);
 
-        // Parameter gradients: one large GEMM each over all steps.
+        // Parameter gradients: one large GEMM each over all steps, on dGᵀ (row-major A is the
+        // fast GEMM path; transposing once costs far less than a strided A).
+        ks.transpose(lay.dGT, dG, TB, GH);
         ks.packRows(lay.packTmp, xl, TB, inSize);
-        ks.gemmEx(this.gradPtr(this.wIh[k]), dG, lay.packTmp, 0, GH, inSize, TB, 1, GH, 1);
+        ks.gemmEx(this.gradPtr(this.wIh[k]), lay.dGT, lay.packTmp, 0, GH, inSize, TB, TB, 1, 1);
+        if (isGRU) ks.transpose(lay.dGT, dS, TB, GH);
         ks.packRows(lay.packTmp, hist, TB, H);
-        ks.gemmEx(this.gradPtr(this.wHh[k]), dS, lay.packTmp, 0, GH, H, TB, 1, GH, 1);
+        ks.gemmEx(this.gradPtr(this.wHh[k]), lay.dGT, lay.packTmp, 0, GH, H, TB, TB, 1, 1);
         if (this.bias) {
           ks.colSum(this.gradPtr(this.bIh[k]), dG, TB, GH, 1);
           ks.colSum(this.gradPtr(this.bHh[k]), dS, TB, GH, 1);

@@ -1,0 +1,90 @@
+/**
+ * A sequence regressor for time series: RNN/LSTM/GRU over a window, Linear on the last step's
+ * hidden state, mean squared error against the target. Parameters: rnn.*, linear.*.
+ */
+import { Linear } from '../layers/linear.js';
+import { Module } from '../layers/module.js';
+import { GRU, LSTM, RNN } from '../layers/rnn.js';
+import { checkOptions, positiveInt, seedOf } from '../layers/options.js';
+import { Tensor, shapeStr } from '../tensor.js';
+import { mse } from '../train/losses.js';
+
+export interface ForecasterOptions {
+  inputSize?: number;
+  hiddenSize: number;
+  outputSize?: number;
+  numLayers?: number;
+  cell?: 'lstm' | 'gru' | 'rnn';
+  seed?: number;
+}
+
+/** Windows x: time-major [T, B, inputSize] (flat), targets y: [B, outputSize] (flat). */
+export interface WindowBatch {
+  x: Float32Array;
+  y: Float32Array;
+  T: number;
+  B: number;
+}
+
+export class Forecaster extends Module {
+  readonly inputSize: number;
+  readonly outputSize: number;
+  rnn: LSTM | GRU | RNN;
+  linear: Linear;
+
+  constructor(options: ForecasterOptions) {
+    super();
+    const fn = 'Forecaster';
+    checkOptions(fn, options, ['inputSize', 'hiddenSize', 'outputSize', 'numLayers', 'cell', 'seed']);
+    this.inputSize = positiveInt(fn, 'inputSize', options.inputSize ?? 1);
+    this.outputSize = positiveInt(fn, 'outputSize', options.outputSize ?? 1);
+    const H = positiveInt(fn, 'hiddenSize', options.hiddenSize);
+    const seed = seedOf(fn, options.seed);
+    const cell = options.cell ?? 'lstm';
+    if (cell !== 'lstm' && cell !== 'gru' && cell !== 'rnn') throw new RangeError(`${fn}: cell must be 'lstm', 'gru' or 'rnn', got ${String(cell)}`);
+    const o = { inputSize: this.inputSize, hiddenSize: H, numLayers: options.numLayers ?? 1, seed: seed === undefined ? undefined : seed * 31 + 1 };
+    this.rnn = cell === 'lstm' ? new LSTM(o) : cell === 'gru' ? new GRU(o) : new RNN(o);
+    this.linear = new Linear(H, this.outputSize, { seed: seed === undefined ? undefined : seed * 31 + 2 });
+  }
+
+  private check(b: WindowBatch): void {
+    if (b.x.length !== b.T * b.B * this.inputSize || b.y.length !== b.B * this.outputSize) {
+      throw new RangeError(
+        `Forecaster: batch x must hold T·B·inputSize = ${b.T * b.B * this.inputSize} values and y B·outputSize = ` +
+          `${b.B * this.outputSize}, got ${b.x.length} and ${b.y.length} (shape ${shapeStr([b.T, b.B])})`,
+      );
+    }
+  }
+
+  private run(b: WindowBatch, training: boolean): { loss: number; tokens: number; pred: Tensor } {
+    this.check(b);
+    const { T, B } = b;
+    const out = this.rnn.forward(new Tensor(b.x, [T, B, this.inputSize]), undefined, { training });
+    const H = out.output.shape[2];
+    const last = new Tensor(out.output.data.slice((T - 1) * B * H), [B, H]);
+    const pred = this.linear.forward(last, { training });
+    const r = mse(pred, new Tensor(b.y, [B, this.outputSize]));
+    if (training) {
+      const dLast = this.linear.backward(r.grad);
+      const dOut = new Float32Array(T * B * H);
+      dOut.set(dLast.data, (T - 1) * B * H);
+      this.rnn.backward(new Tensor(dOut, [T, B, H]));
+    }
+    return { loss: r.loss as number, tokens: B, pred };
+  }
+
+  /** Predictions [B, outputSize] for windows x [T, B, inputSize]. */
+  predict(x: Float32Array, T: number, B: number): Tensor {
+    return this.run({ x, y: new Float32Array(B * this.outputSize), T, B }, false).pred;
+  }
+
+  trainBatch(b: WindowBatch): { loss: number; tokens: number } {
+    const { loss, tokens } = this.run(b, true);
+    return { loss, tokens };
+  }
+
+  evalBatch(b: WindowBatch): { loss: number; tokens: number } {
+    const { loss, tokens } = this.run(b, false);
+    return { loss, tokens };
+  }
+}
