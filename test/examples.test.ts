@@ -23,4 +23,16 @@ describe('examples', () => {
     const out = run('examples/load-pytorch.mjs', 'examples/lstm.json');
     expect(out).toContain("first values [ '0.028289', '-0.084092', '-0.052797', '-0.031929' ]");
   });
+
+  it('examples/train-step.mjs (the README training snippet)', () => {
+    expect(run('examples/train-step.mjs')).toMatch(/loss [\d.]+ grad norm [\d.]+ dx \[ 5, 2, 3 \]/);
+  });
+
+  it('examples/train-char-lm.mjs learns its text', () => {
+    const out = run('examples/train-char-lm.mjs');
+    const losses = [...out.matchAll(/epoch \d+: loss ([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(losses).toHaveLength(8);
+    expect(losses[7]).toBeLessThan(losses[0] / 4);
+    expect(out).toMatch(/sample: "the /);
+  });
 });

@@ -2,15 +2,19 @@
  * `npm start`: how much faster the Wasm kernels are than plain JS, on one representative workload.
  *
  * Workload B: one LSTM layer, inputSize 128, hiddenSize 256, batch 1, 128 steps, forward over the
- * whole sequence. Workload S: one streaming `step()` of the same layer (batch 1). The same seeded
- * weights and input run on every backend; the outputs are compared before anything is timed.
+ * whole sequence. Workload S: one streaming `step()` of the same layer (batch 1). Workload T1: one
+ * training step of a char language model (Embedding 65→64, LSTM 64→256, Linear 256→65, batch 32,
+ * 64 steps, cross-entropy, clipping, Adam). The same seeded weights and inputs run on every
+ * backend; the results are compared before anything is timed.
  *
  * Flags: --quick (fewer repetitions), --json (machine-readable output only), --help.
  * Dependency-free on purpose (starts in milliseconds); the fuller suite is `npm run bench`.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { BACKEND_NAMES, LSTM, Tensor, setBackend, type BackendName, type StepState } from '../index.js';
+import {
+  Adam, BACKEND_NAMES, LSTM, LanguageModel, Tensor, clipGradNorm, setBackend, type BackendName, type StepState,
+} from '../index.js';
 import { Random } from '../random.js';
 
 const I = 128, H = 256, B = 1, T = 128;
@@ -19,6 +23,9 @@ const TOLERANCE = 1e-4;
 /** LSTM forward FLOPs, a multiply-add counted as 2: 2·4H·(I+H) per step per batch row. */
 const FLOPS_PER_STEP = 2 * 4 * H * (I + H);
 const FLOPS_FORWARD = FLOPS_PER_STEP * T * B;
+/** T1: vocabulary, embedding, hidden, batch, steps; FLOPs ≈ 3 × forward (LSTM + Linear). */
+const LM = { V: 65, E: 64, H: 256, B: 32, T: 64 };
+const FLOPS_TRAIN = 3 * (2 * 4 * LM.H * (LM.E + LM.H) + 2 * LM.H * LM.V) * LM.B * LM.T;
 
 interface Config {
   quick: boolean;
@@ -26,7 +33,7 @@ interface Config {
 }
 
 interface Row {
-  workload: 'B' | 'S';
+  workload: 'B' | 'S' | 'T1';
   backend: BackendName;
   /** Milliseconds per forward (B) or per step (S). */
   medianMs: number;
@@ -110,6 +117,8 @@ async function main(): Promise<void> {
   log(`Workload B: LSTM inputSize ${I}, hiddenSize ${H}, batch ${B}, ${T} steps, forward over the sequence`);
   log(`            (${(FLOPS_FORWARD / 1e6).toFixed(1)} MFLOP per forward, multiply-add = 2 FLOPs)`);
   log(`Workload S: one step() of the same LSTM, batch 1 (${(FLOPS_PER_STEP / 1e6).toFixed(3)} MFLOP per step)`);
+  log(`Workload T1: one training step, char LM Emb(${LM.V},${LM.E})→LSTM(${LM.H})→Linear, batch ${LM.B}, ${LM.T} steps,`);
+  log(`            cross-entropy, clip 1, Adam (≈ ${(FLOPS_TRAIN / 1e9).toFixed(2)} GFLOP, 3× forward)`);
   log('');
 
   // One layer, seeded weights; it migrates to each backend when that backend is selected.
@@ -180,8 +189,46 @@ async function main(): Promise<void> {
       gflops: 0, speedupVsJs: 0, reps: samples.length * batch,
     });
   }
+  // T1: a training step per backend, each from the same seeded model and batch.
+  const lmRng = new Random(777);
+  const lmBatch = {
+    x: Int32Array.from({ length: LM.T * LM.B }, () => Math.floor(lmRng.next() * LM.V)),
+    y: Int32Array.from({ length: LM.T * LM.B }, () => Math.floor(lmRng.next() * LM.V)),
+    T: LM.T, B: LM.B, carry: false,
+  };
+  const firstLoss: Partial<Record<BackendName, number>> = {};
+  for (const be of backends) {
+    await setBackend(be);
+    const lm = new LanguageModel({ vocabSize: LM.V, embeddingDim: LM.E, hiddenSize: LM.H, seed: SEED });
+    const opt = new Adam(lm, { lr: 1e-3 });
+    let loss = NaN;
+    const trainStep = (): void => {
+      opt.zeroGrad();
+      loss = lm.trainBatch(lmBatch).loss;
+      clipGradNorm(lm, 1);
+      opt.step();
+    };
+    const t0 = performance.now();
+    trainStep();
+    firstLoss[be] = loss;
+    const per = be === 'js' ? performance.now() - t0 : warmUp(trainStep, 2, 0);
+    const samples = timeCalls(trainStep, per, cfg.quick ? 1000 : 3000, cfg.quick ? 2 : 3, 1000);
+    rows.push({
+      workload: 'T1', backend: be, medianMs: median(samples), minMs: Math.min(...samples),
+      gflops: 0, speedupVsJs: 0, reps: samples.length,
+    });
+    opt.dispose();
+    lm.dispose();
+  }
+  for (const be of backends) {
+    const d = Math.abs((firstLoss[be] as number) - (firstLoss.js as number));
+    if (!(d <= TOLERANCE)) {
+      log(`T1 first-step loss disagrees: ${be} ${firstLoss[be]} vs js ${firstLoss.js}`);
+      process.exitCode = 1;
+    }
+  }
   for (const r of rows) {
-    const flops = r.workload === 'B' ? FLOPS_FORWARD : FLOPS_PER_STEP;
+    const flops = r.workload === 'B' ? FLOPS_FORWARD : r.workload === 'S' ? FLOPS_PER_STEP : FLOPS_TRAIN;
     r.gflops = flops / (r.medianMs * 1e6);
     const js = rows.find((q) => q.workload === r.workload && q.backend === 'js')!;
     r.speedupVsJs = js.medianMs / r.medianMs;
@@ -200,6 +247,7 @@ async function main(): Promise<void> {
       workloads: {
         B: { layer: 'LSTM', inputSize: I, hiddenSize: H, batch: B, steps: T, flops: FLOPS_FORWARD, unit: 'ms per forward' },
         S: { layer: 'LSTM', inputSize: I, hiddenSize: H, batch: B, call: 'step()', flops: FLOPS_PER_STEP, unit: 'ms per step' },
+        T1: { model: 'Embedding→LSTM→Linear', ...LM, flops: FLOPS_TRAIN, unit: 'ms per training step (CE, clip 1, Adam)' },
       },
       agreement: { maxAbsDiffVsJs: agreement, tolerance: TOLERANCE, ok: agree },
       results: rows,
@@ -210,7 +258,7 @@ async function main(): Promise<void> {
   const header = ['workload', 'backend', 'median', 'min', 'GFLOP/s', 'vs js', 'reps'];
   const fmtTime = (r: Row, ms: number): string =>
     r.workload === 'S' ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(3)} ms`;
-  const name = { B: `B LSTM forward ×${T}`, S: 'S LSTM step()' };
+  const name = { B: `B LSTM forward ×${T}`, S: 'S LSTM step()', T1: 'T1 char-LM train step' };
   const table = rows.map((r) => [
     name[r.workload], r.backend, fmtTime(r, r.medianMs), fmtTime(r, r.minMs),
     r.gflops.toFixed(2), `${r.speedupVsJs.toFixed(1)}×`, String(r.reps),
@@ -228,7 +276,8 @@ async function main(): Promise<void> {
     log(line(table[i]));
   }
   log('');
-  log('median/min: wall time per forward (B) or per step (S), after warm-up; GFLOP/s from the median;');
+  log('median/min: wall time per forward (B), per step (S) or per training step (T1, tokens/s = B·T / median),');
+  log(`after warm-up; GFLOP/s from the median. T1 tokens/s: ${rows.filter((r) => r.workload === 'T1').map((r) => `${r.backend} ${Math.round((LM.B * LM.T) / (r.medianMs / 1000))}`).join(', ')}.`);
   log('vs js: plain-JS median ÷ this median. One thread. Shared machines are noisy: re-run before quoting.');
 }
 
