@@ -8,15 +8,11 @@
  * formulas 12·u times the same formula evaluated on magnitudes (every subtraction turned into
  * a sum of absolute values: the standard forward error bound), plus 3·ACT of that magnitude
  * where the LSTM recomputes tanh(c) with the Wasm approximation.
- *
- * The modules are instantiated here (not through instantiateWasmBackend), so the tests run
- * whether or not every kernel of KERNEL_NAMES exists yet.
  */
-import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Arena } from '../src/backend/arena.js';
-import { createJsGradKernels } from '../src/backend/js-grad-kernels.js';
-import { createJsKernels } from '../src/backend/js-kernels.js';
+import type { Arena } from '../src/backend/arena.js';
+import { createJsBackend } from '../src/backend/backend.js';
+import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
 
 const U = 2 ** -24;
 const ACT = 2e-7;
@@ -24,7 +20,6 @@ const SIZES = [1, 3, 4, 5, 7, 8, 13, 16, 17, 31, 33, 64, 65];
 const BATCHES = [1, 2, 3, 5];
 const CANARY = 12345.5;
 const PAD = 16;
-const BASE = 65536;
 
 type Fn = (...args: number[]) => number;
 interface Be {
@@ -32,60 +27,19 @@ interface Be {
   arena: Arena;
   k: Record<string, Fn>;
   packedSize(n: number, k: number): number;
-  /** Whether the inference kernels (gemm, packWeights, steps) are available. */
-  inference: boolean;
 }
 
-const FILES = {
-  'wasm-simd': 'wasm-rnn.simd.wasm',
-  wasm: 'wasm-rnn.wasm',
-  'wasm-debug': 'wasm-rnn.debug.wasm',
-} as const;
-type Flavor = keyof typeof FILES;
-const FLAVORS = Object.keys(FILES) as Flavor[];
+const FLAVORS = WASM_FLAVORS;
+type Flavor = (typeof WASM_FLAVORS)[number];
 
 async function loadWasm(flavor: Flavor): Promise<Be> {
-  const bytes = await readFile(new URL(`../build/${FILES[flavor]}`, import.meta.url));
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-  const k = instance.exports as unknown as Record<string, Fn>;
-  expect(k.heapBase()).toBeLessThan(BASE);
-  return {
-    name: flavor,
-    arena: new Arena(memory, BASE),
-    k,
-    packedSize: (n, kk) => Math.ceil(n / 16) * 16 * kk,
-    inference: true,
-  };
+  const be = await loadFlavor(flavor);
+  return { name: flavor, arena: be.arena, k: be.kernels as unknown as Record<string, Fn>, packedSize: be.kernels.packedSize };
 }
 
 function makeJs(): Be {
-  const arena = new Arena(new WebAssembly.Memory({ initial: 2, maximum: 65536 }), BASE);
-  let k = createJsGradKernels(arena) as unknown as Record<string, Fn>;
-  let inference = false;
-  try {
-    // Until the optimizer kernels exist, createJsKernels throws; the grad kernels stand alone.
-    k = createJsKernels(arena) as unknown as Record<string, Fn>;
-    inference = true;
-  } catch {
-    const copy = (dst: number, w: number, n: number, kk: number) => {
-      arena.f32.copyWithin(dst >> 2, w >> 2, (w >> 2) + n * kk);
-      return 0;
-    };
-    k = { ...k, packWeights: copy };
-  }
-  return { name: 'js', arena, k, packedSize: (n, kk) => n * kk, inference };
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const be = createJsBackend();
+  return { name: 'js', arena: be.arena, k: be.kernels as unknown as Record<string, Fn>, packedSize: be.kernels.packedSize };
 }
 
 function randomF32(r: () => number, n: number, scale = 1): Float32Array {
@@ -275,7 +229,7 @@ describe.each(FLAVORS)('%s training kernels vs the JS oracle', (flavor) => {
 
   it('gemmEx with a row-major A and accumulate = 0 gives the bits of gemm', () => {
     const r = rng(13);
-    const backs = bs.filter((b) => b.inference);
+    const backs = bs;
     for (const m of BATCHES) {
       for (const n of [1, 5, 16, 17, 33]) {
         for (const k of [1, 4, 7, 33]) {

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { BACKEND_NAMES, setBackend, type BackendName } from '../src/index.js';
+import type { Backend } from '../src/backend/backend.js';
+import { compileWasm, defaultWasmUrl, instantiateWasmBackend, type WasmFlavor } from '../src/backend/wasm-loader.js';
+import { Random } from '../src/random.js';
 
 export interface Json { shape: number[]; data: number[] }
 
@@ -42,4 +45,18 @@ export function randomData(n: number, seed: number): Float32Array {
     out[i] = (s / 2 ** 32) * 2 - 1;
   }
   return out;
+}
+
+/** The three Wasm builds the kernel tests run: release SIMD, release scalar, and debug SIMD. */
+export const WASM_FLAVORS = ['wasm-simd', 'wasm', 'wasm-debug'] as const;
+
+/** A fresh backend (own memory and arena) on one Wasm build, through the package's own loader. */
+export async function loadFlavor(flavor: WasmFlavor): Promise<Backend> {
+  return instantiateWasmBackend(flavor === 'wasm' ? 'wasm' : 'wasm-simd', await compileWasm(defaultWasmUrl(flavor)));
+}
+
+/** Deterministic uniform [0, 1) generator for test data. */
+export function rng(seed: number): () => number {
+  const r = new Random(seed);
+  return () => r.next();
 }

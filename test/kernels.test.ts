@@ -13,6 +13,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend, type Backend } from '../src/backend/backend.js';
+import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
 import {
   compileWasm,
   defaultWasmUrl,
@@ -28,28 +29,13 @@ const U = 2 ** -24;
  */
 const ACT = 2e-7;
 
-const FLAVORS: WasmFlavor[] = ['wasm-simd', 'wasm', 'wasm-debug'];
+const FLAVORS = WASM_FLAVORS;
 const SIZES = [1, 3, 4, 5, 7, 8, 13, 16, 17, 31, 33, 64, 65];
 const BATCHES = [1, 2, 3, 5, 8];
 const CANARY = 12345.5;
 const PAD = 16;
 
-async function loadFlavor(flavor: WasmFlavor): Promise<Backend> {
-  const module = await compileWasm(defaultWasmUrl(flavor));
-  return instantiateWasmBackend(flavor === 'wasm' ? 'wasm' : 'wasm-simd', module);
-}
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomF32(r: () => number, n: number, scale = 1): Float32Array {
   const x = new Float32Array(n);

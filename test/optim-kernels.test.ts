@@ -3,8 +3,7 @@
  * (src/backend/js-optim-kernels.ts), and the oracle against float64 closed forms / float64
  * re-implementations of PyTorch's optimizers.
  *
- * The Wasm modules are instantiated here directly (not through instantiateWasmBackend, which
- * refuses modules lacking any kernel), each on its own memory with an Arena above 64 KiB.
+ * Each build runs on its own backend (own memory and arena) from the package's loader.
  *
  * Tolerances (u = 2⁻²⁴, the float32 unit roundoff):
  * - Optimizers run in float32 in Wasm and in float64 (rounded on store) in the oracle. Each
@@ -25,10 +24,11 @@
  *   < 2e-9 relative; float64 sums are compared to n·2⁻⁵²·Σ|terms|.
  * - mseSum's gradient, clampValues and mulInPlace are computed identically (exactly) by both.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Arena } from '../src/backend/arena.js';
-import { createJsOptimKernels, type OptimKernels } from '../src/backend/js-optim-kernels.js';
+import type { Arena } from '../src/backend/arena.js';
+import { createJsBackend } from '../src/backend/backend.js';
+import type { Kernels } from '../src/backend/kernels.js';
+import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
 
 const U = 2 ** -24;
 const U64 = 2 ** -52;
@@ -37,52 +37,22 @@ const EXP = 9e-8;
 /** exp clamps its argument at −87: results below exp(−87) ≈ 1.6e-38 are off by at most that. */
 const EXP_FLOOR = 2e-38;
 const SIZES = [1, 3, 4, 5, 7, 8, 13, 16, 17, 31, 33, 64, 65, 1000];
-const FLAVORS = ['wasm-simd', 'wasm', 'wasm-debug'] as const;
-const FILES = {
-  'wasm-simd': 'wasm-rnn.simd.wasm',
-  wasm: 'wasm-rnn.wasm',
-  'wasm-debug': 'wasm-rnn.debug.wasm',
-} as const;
-const NAMES = [
-  'crossEntropy', 'mseSum', 'bceWithLogitsSum', 'sgdStep', 'adamStep', 'rmspropStep',
-  'sumSquares', 'scale', 'clampValues', 'mulInPlace',
-] as const;
+const FLAVORS = WASM_FLAVORS;
 const PAD = 16;
 const CANARY = 12345.5;
 
-interface Env { name: string; arena: Arena; k: OptimKernels }
+interface Env { name: string; arena: Arena; k: Kernels }
 
 async function loadWasm(flavor: (typeof FLAVORS)[number]): Promise<Env> {
-  const bytes = readFileSync(new URL(`../build/${FILES[flavor]}`, import.meta.url));
-  const module = await WebAssembly.compile(bytes);
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const e = instance.exports as Record<string, unknown>;
-  const k = {} as Record<string, unknown>;
-  for (const n of NAMES) {
-    if (typeof e[n] !== 'function') throw new Error(`${flavor}: missing export ${n}`);
-    k[n] = e[n];
-  }
-  return { name: flavor, arena: new Arena(memory, 65536), k: k as unknown as OptimKernels };
+  const be = await loadFlavor(flavor);
+  return { name: flavor, arena: be.arena, k: be.kernels };
 }
 
 function jsEnv(): Env {
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
-  const arena = new Arena(memory, 65536);
-  return { name: 'js', arena, k: createJsOptimKernels(arena) };
+  const be = createJsBackend();
+  return { name: 'js', arena: be.arena, k: be.kernels };
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randomF32(r: () => number, n: number, scale = 1, offset = 0): Float32Array {
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = offset + (r() * 2 - 1) * scale;
@@ -506,12 +476,6 @@ describe.each(FLAVORS)('%s optim kernels vs the JS oracle', (flavor) => {
   const js = jsEnv();
   beforeAll(async () => {
     w = await loadWasm(flavor);
-  });
-
-  it('imports only env.memory', () => {
-    const bytes = readFileSync(new URL(`../build/${FILES[flavor]}`, import.meta.url));
-    const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
-    expect(imports).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
   it('crossEntropy (loss, grad, count; ignoreIndex, smoothing, ±80 logits)', () => {

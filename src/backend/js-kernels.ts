@@ -13,9 +13,95 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 export function createJsKernels(arena: Arena): Kernels {
   /**
+   * C (+)= A·Wᵀ (+ bias) with W unpacked ([n, k] rows are contiguous) and A strided (element
+   * (i, kk) at a + 4·(i·sAi + kk·sAk)). Register-blocked for JS: four rows of A share each load of
+   * a W row; leftover rows take two W rows per pass so the loads of A are shared.
+   */
+  function gemmEx(
+    c: number, a: number, w: number, bias: number, m: number, n: number, k: number,
+    sAi: number, sAk: number, accumulate: number,
+  ): void {
+    const f = arena.f32;
+    const c0 = c >> 2, a0 = a >> 2, w0 = w >> 2, b0 = bias >> 2;
+    const acc = accumulate !== 0;
+    const k2 = k & ~1;
+    const sAk2 = 2 * sAk;
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const r0 = a0 + i * sAi, r1 = r0 + sAi, r2 = r1 + sAi, r3 = r2 + sAi;
+      const ci = c0 + i * n;
+      for (let j = 0; j < n; j++) {
+        const wj = w0 + j * k;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+        let p = 0, q = 0;
+        for (; p < k2; p += 2, q += sAk2) {
+          const x = f[wj + p], y = f[wj + p + 1];
+          const q1 = q + sAk;
+          s0 += f[r0 + q] * x; s1 += f[r1 + q] * x; s2 += f[r2 + q] * x; s3 += f[r3 + q] * x;
+          u0 += f[r0 + q1] * y; u1 += f[r1 + q1] * y; u2 += f[r2 + q1] * y; u3 += f[r3 + q1] * y;
+        }
+        if (p < k) {
+          const x = f[wj + p];
+          s0 += f[r0 + q] * x; s1 += f[r1 + q] * x; s2 += f[r2 + q] * x; s3 += f[r3 + q] * x;
+        }
+        const b = bias !== 0 ? f[b0 + j] : 0;
+        const v0 = s0 + u0 + b, v1 = s1 + u1 + b, v2 = s2 + u2 + b, v3 = s3 + u3 + b;
+        if (acc) {
+          f[ci + j] += v0;
+          f[ci + n + j] += v1;
+          f[ci + 2 * n + j] += v2;
+          f[ci + 3 * n + j] += v3;
+        } else {
+          f[ci + j] = v0;
+          f[ci + n + j] = v1;
+          f[ci + 2 * n + j] = v2;
+          f[ci + 3 * n + j] = v3;
+        }
+      }
+    }
+    for (; i < m; i++) {
+      const ai = a0 + i * sAi;
+      const ci = c0 + i * n;
+      let j = 0;
+      for (; j + 2 <= n; j += 2) {
+        const wj = w0 + j * k, wk = wj + k;
+        let s0 = 0, s1 = 0, t0 = 0, t1 = 0;
+        let p = 0, q = 0;
+        for (; p < k2; p += 2, q += sAk2) {
+          const x0 = f[ai + q], x1 = f[ai + q + sAk];
+          s0 += x0 * f[wj + p]; s1 += x1 * f[wj + p + 1];
+          t0 += x0 * f[wk + p]; t1 += x1 * f[wk + p + 1];
+        }
+        if (p < k) {
+          s0 += f[ai + q] * f[wj + p];
+          t0 += f[ai + q] * f[wk + p];
+        }
+        const v0 = s0 + s1 + (bias !== 0 ? f[b0 + j] : 0);
+        const v1 = t0 + t1 + (bias !== 0 ? f[b0 + j + 1] : 0);
+        if (acc) {
+          f[ci + j] += v0;
+          f[ci + j + 1] += v1;
+        } else {
+          f[ci + j] = v0;
+          f[ci + j + 1] = v1;
+        }
+      }
+      if (j < n) {
+        const wj = w0 + j * k;
+        let s0 = 0;
+        for (let p = 0, q = 0; p < k; p++, q += sAk) s0 += f[ai + q] * f[wj + p];
+        const v = s0 + (bias !== 0 ? f[b0 + j] : 0);
+        if (acc) f[ci + j] += v;
+        else f[ci + j] = v;
+      }
+    }
+  }
+
+  /**
    * C = A·Wᵀ (+ bias) with W unpacked ([n, k] rows are contiguous). Register-blocked for JS:
    * four rows of A share each load of a W row; leftover rows take two W rows per pass so the
-   * loads of A are shared. (Measured ≈ 1.3–1.4× faster than a plain 4-accumulator dot.)
+   * loads of A are shared. (Measured ≈ 1.3–1.4× faster than a plain 4-accumulator dot.) Kept
+   * apart from gemmEx, which sums in the same order: its strided A costs 15–35% in JS.
    */
   function gemm(c: number, a: number, w: number, bias: number, m: number, n: number, k: number): void {
     const f = arena.f32;
@@ -74,6 +160,101 @@ export function createJsKernels(arena: Arena): Kernels {
     }
   }
 
+
+  // One implementation per cell: the inference steps are the training steps without a tape.
+  const rnnStepTrain: Kernels['rnnStepTrain'] = (hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, relu, lengths, t, tape) => {
+    gemm(scratch, hPrev, whh, bhh, B, H, H);
+    const f = arena.f32;
+    const len = arena.i32;
+    for (let b = 0; b < B; b++) {
+      const hp = (hPrev >> 2) + b * H, ho = (hOut >> 2) + b * H;
+      const o = (out >> 2) + b * ldOut;
+      if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
+        if (ho !== hp) f.copyWithin(ho, hp, hp + H);
+        if (out !== 0) f.fill(0, o, o + H);
+        continue;
+      }
+      const g = (gx >> 2) + b * H, s = (scratch >> 2) + b * H, tp = (tape >> 2) + b * H;
+      for (let j = 0; j < H; j++) {
+        const x = f[g + j] + f[s + j];
+        const h = relu ? (x > 0 ? x : 0) : Math.tanh(x);
+        f[ho + j] = h;
+        if (out !== 0) f[o + j] = h;
+        if (tape !== 0) f[tp + j] = h;
+      }
+    }
+  };
+
+  const lstmStepTrain: Kernels['lstmStepTrain'] = (hOut, cOut, out, ldOut, gx, hPrev, cPrev, whh, bhh, scratch, B, H, lengths, t, tape) => {
+    const G = 4 * H;
+    gemm(scratch, hPrev, whh, bhh, B, G, H);
+    const f = arena.f32;
+    const len = arena.i32;
+    for (let b = 0; b < B; b++) {
+      const hp = (hPrev >> 2) + b * H, ho = (hOut >> 2) + b * H;
+      const cp = (cPrev >> 2) + b * H, co = (cOut >> 2) + b * H;
+      const o = (out >> 2) + b * ldOut;
+      if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
+        if (ho !== hp) f.copyWithin(ho, hp, hp + H);
+        if (co !== cp) f.copyWithin(co, cp, cp + H);
+        if (out !== 0) f.fill(0, o, o + H);
+        continue;
+      }
+      const g = (gx >> 2) + b * G, s = (scratch >> 2) + b * G, tp = (tape >> 2) + b * 5 * H;
+      for (let j = 0; j < H; j++) {
+        const ig = sigmoid(f[g + j] + f[s + j]);
+        const fg = sigmoid(f[g + H + j] + f[s + H + j]);
+        const gg = Math.tanh(f[g + 2 * H + j] + f[s + 2 * H + j]);
+        const og = sigmoid(f[g + 3 * H + j] + f[s + 3 * H + j]);
+        const c = fg * f[cp + j] + ig * gg;
+        const h = og * Math.tanh(c);
+        f[co + j] = c;
+        f[ho + j] = h;
+        if (out !== 0) f[o + j] = h;
+        if (tape !== 0) {
+          f[tp + j] = ig;
+          f[tp + H + j] = fg;
+          f[tp + 2 * H + j] = gg;
+          f[tp + 3 * H + j] = og;
+          f[tp + 4 * H + j] = c;
+        }
+      }
+    }
+  };
+
+  const gruStepTrain: Kernels['gruStepTrain'] = (hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, lengths, t, tape) => {
+    const G = 3 * H;
+    gemm(scratch, hPrev, whh, bhh, B, G, H);
+    const f = arena.f32;
+    const len = arena.i32;
+    for (let b = 0; b < B; b++) {
+      const hp = (hPrev >> 2) + b * H, ho = (hOut >> 2) + b * H;
+      const o = (out >> 2) + b * ldOut;
+      if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
+        if (ho !== hp) f.copyWithin(ho, hp, hp + H);
+        if (out !== 0) f.fill(0, o, o + H);
+        continue;
+      }
+      const g = (gx >> 2) + b * G, s = (scratch >> 2) + b * G, tp = (tape >> 2) + b * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(f[g + j] + f[s + j]);
+        const z = sigmoid(f[g + H + j] + f[s + H + j]);
+        const sn = f[s + 2 * H + j];
+        const nn = Math.tanh(f[g + 2 * H + j] + r * sn);
+        const h = (1 - z) * nn + z * f[hp + j];
+        f[ho + j] = h;
+        if (out !== 0) f[o + j] = h;
+        if (tape !== 0) {
+          f[tp + j] = r;
+          f[tp + H + j] = z;
+          f[tp + 2 * H + j] = nn;
+          f[tp + 3 * H + j] = sn;
+        }
+      }
+    }
+  };
+
+
   return {
     ...createJsGradKernels(arena),
     ...createJsOptimKernels(arena),
@@ -83,80 +264,16 @@ export function createJsKernels(arena: Arena): Kernels {
       f.copyWithin(dst >> 2, w >> 2, (w >> 2) + n * k);
     },
     gemm,
-    rnnStep(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, relu, lengths, t) {
-      gemm(scratch, hPrev, whh, bhh, B, H, H);
-      const f = arena.f32;
-      const len = arena.i32;
-      for (let b = 0; b < B; b++) {
-        const hp = (hPrev >> 2) + b * H, ho = (hOut >> 2) + b * H;
-        const o = (out >> 2) + b * ldOut;
-        if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
-          if (ho !== hp) f.copyWithin(ho, hp, hp + H);
-          if (out !== 0) f.fill(0, o, o + H);
-          continue;
-        }
-        const g = (gx >> 2) + b * H, s = (scratch >> 2) + b * H;
-        for (let j = 0; j < H; j++) {
-          const x = f[g + j] + f[s + j];
-          const h = relu ? (x > 0 ? x : 0) : Math.tanh(x);
-          f[ho + j] = h;
-          if (out !== 0) f[o + j] = h;
-        }
-      }
-    },
-    lstmStep(hOut, cOut, out, ldOut, gx, hPrev, cPrev, whh, bhh, scratch, B, H, lengths, t) {
-      const G = 4 * H;
-      gemm(scratch, hPrev, whh, bhh, B, G, H);
-      const f = arena.f32;
-      const len = arena.i32;
-      for (let b = 0; b < B; b++) {
-        const hp = (hPrev >> 2) + b * H, ho = (hOut >> 2) + b * H;
-        const cp = (cPrev >> 2) + b * H, co = (cOut >> 2) + b * H;
-        const o = (out >> 2) + b * ldOut;
-        if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
-          if (ho !== hp) f.copyWithin(ho, hp, hp + H);
-          if (co !== cp) f.copyWithin(co, cp, cp + H);
-          if (out !== 0) f.fill(0, o, o + H);
-          continue;
-        }
-        const g = (gx >> 2) + b * G, s = (scratch >> 2) + b * G;
-        for (let j = 0; j < H; j++) {
-          const ig = sigmoid(f[g + j] + f[s + j]);
-          const fg = sigmoid(f[g + H + j] + f[s + H + j]);
-          const gg = Math.tanh(f[g + 2 * H + j] + f[s + 2 * H + j]);
-          const og = sigmoid(f[g + 3 * H + j] + f[s + 3 * H + j]);
-          const c = fg * f[cp + j] + ig * gg;
-          const h = og * Math.tanh(c);
-          f[co + j] = c;
-          f[ho + j] = h;
-          if (out !== 0) f[o + j] = h;
-        }
-      }
-    },
-    gruStep(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, lengths, t) {
-      const G = 3 * H;
-      gemm(scratch, hPrev, whh, bhh, B, G, H);
-      const f = arena.f32;
-      const len = arena.i32;
-      for (let b = 0; b < B; b++) {
-        const hp = (hPrev >> 2) + b * H, ho = (hOut >> 2) + b * H;
-        const o = (out >> 2) + b * ldOut;
-        if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
-          if (ho !== hp) f.copyWithin(ho, hp, hp + H);
-          if (out !== 0) f.fill(0, o, o + H);
-          continue;
-        }
-        const g = (gx >> 2) + b * G, s = (scratch >> 2) + b * G;
-        for (let j = 0; j < H; j++) {
-          const r = sigmoid(f[g + j] + f[s + j]);
-          const z = sigmoid(f[g + H + j] + f[s + H + j]);
-          const nn = Math.tanh(f[g + 2 * H + j] + r * f[s + 2 * H + j]);
-          const h = (1 - z) * nn + z * f[hp + j];
-          f[ho + j] = h;
-          if (out !== 0) f[o + j] = h;
-        }
-      }
-    },
+    gemmEx,
+    rnnStep: (hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, relu, lengths, t) =>
+      rnnStepTrain(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, relu, lengths, t, 0),
+    lstmStep: (hOut, cOut, out, ldOut, gx, hPrev, cPrev, whh, bhh, scratch, B, H, lengths, t) =>
+      lstmStepTrain(hOut, cOut, out, ldOut, gx, hPrev, cPrev, whh, bhh, scratch, B, H, lengths, t, 0),
+    gruStep: (hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, lengths, t) =>
+      gruStepTrain(hOut, out, ldOut, gx, hPrev, whh, bhh, scratch, B, H, lengths, t, 0),
+    rnnStepTrain,
+    lstmStepTrain,
+    gruStepTrain,
     embedding(out, table, ids, n, dim) {
       const f = arena.f32;
       const id = arena.i32;
