@@ -405,8 +405,10 @@ async function main() {
 
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(ROOT, rawFile), JSON.stringify(run, null, 2) + '\n');
-  writeFileSync(join(RESULTS, 'latest.md'), markdown(run));
-  console.log(`\nwrote ${rawFile} and bench/results/latest.md (${run.durationS} s)`);
+  // Only a full run replaces the committed summary; partial and quick runs write their JSON only.
+  const full = !cfg.quick && !cfg.only;
+  if (full) writeFileSync(join(RESULTS, 'latest.md'), markdown(run));
+  console.log(`\nwrote ${rawFile}${full ? ' and bench/results/latest.md' : ''} (${run.durationS} s)`);
   if (!(worst <= 1e-4)) process.exitCode = 1;
 }
 
