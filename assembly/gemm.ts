@@ -5,10 +5,17 @@
  * SIMD: pairs of A rows use a 2×16 register tile (8 f32x4 accumulators, 4 B vectors, 2 splats);
  * a single (or the last odd) row uses a 1×16 tile with the k loop unrolled by 2 into two
  * accumulator sets (8 independent chains, summed at the end) — the batch-1 matvec is bandwidth
- * bound and this hides the add latency. Plain mul + add (no FMA).
+ * bound and this hides the add latency. Every tile has 8 independent accumulator chains.
+ *
+ * Multiply-add: every tile accumulates through `madd4` — mul + add (two roundings) in the simd
+ * build, `f32x4.relaxed_madd` (FMA where the host has it: one rounding, one register fewer) in
+ * the relaxed build (build/wasm-rnn.relaxed.wasm, `--enable relaxed-simd`). The relaxed build
+ * is therefore NOT bit-identical to the simd/scalar builds (and may even differ between hosts
+ * with and without FMA hardware); it stays within the same float32 error bound. Its summation
+ * order is the same as the simd build's, so gemm/gemmEx/gemmT agree with each other within it.
  *
  * Scalar: the same tiles split into column quads, summing in exactly the same order as the SIMD
- * lanes, so both builds give bit-identical results.
+ * lanes, so the simd and scalar builds give bit-identical results.
  *
  * Loop order: panel outer, rows inner, so a panel (64·k bytes) stays in L1/L2 while A streams.
  *
@@ -48,6 +55,17 @@ export function packWeights(dst: usize, w: usize, n: i32, k: i32): void {
 }
 
 // ------------------------------------------------------------------------------ SIMD helpers
+
+/**
+ * c + a·b per lane: the ONE place that chooses FMA. ASC_FEATURE_RELAXED_SIMD is a compile-time
+ * constant, so the simd build compiles exactly `f32x4.add(c, f32x4.mul(a, b))` (the code it had
+ * before the relaxed build existed) and never sees the relaxed instruction.
+ */
+// @ts-ignore: decorator
+@inline function madd4(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 /**
  * Stores `cnt` (≤ 0: none, ≥ 4: all) lanes of v (+ bias) at c; with `acc` the old C is added
@@ -131,14 +149,14 @@ export function packWeights(dst: usize, w: usize, n: i32, k: i32): void {
     const b1 = v128.load(pw, 16);
     const b2 = v128.load(pw, 32);
     const b3 = v128.load(pw, 48);
-    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-    c02 = f32x4.add(c02, f32x4.mul(x0, b2));
-    c03 = f32x4.add(c03, f32x4.mul(x0, b3));
-    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-    c12 = f32x4.add(c12, f32x4.mul(x1, b2));
-    c13 = f32x4.add(c13, f32x4.mul(x1, b3));
+    c00 = madd4(x0, b0, c00);
+    c01 = madd4(x0, b1, c01);
+    c02 = madd4(x0, b2, c02);
+    c03 = madd4(x0, b3, c03);
+    c10 = madd4(x1, b0, c10);
+    c11 = madd4(x1, b1, c11);
+    c12 = madd4(x1, b2, c12);
+    c13 = madd4(x1, b3, c13);
     pa += sa;
     pw += 64;
   }
@@ -165,18 +183,18 @@ export function packWeights(dst: usize, w: usize, n: i32, k: i32): void {
   if (k > 0) {
     while (true) {
       const x0 = v128.load32_splat(pa);
-      s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(pw)));
-      s1 = f32x4.add(s1, f32x4.mul(x0, v128.load(pw, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(x0, v128.load(pw, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(x0, v128.load(pw, 48)));
+      s0 = madd4(x0, v128.load(pw), s0);
+      s1 = madd4(x0, v128.load(pw, 16), s1);
+      s2 = madd4(x0, v128.load(pw, 32), s2);
+      s3 = madd4(x0, v128.load(pw, 48), s3);
       pa += sa;
       pw += 64;
       if (pa >= end) break;
       const x1 = v128.load32_splat(pa);
-      t0 = f32x4.add(t0, f32x4.mul(x1, v128.load(pw)));
-      t1 = f32x4.add(t1, f32x4.mul(x1, v128.load(pw, 16)));
-      t2 = f32x4.add(t2, f32x4.mul(x1, v128.load(pw, 32)));
-      t3 = f32x4.add(t3, f32x4.mul(x1, v128.load(pw, 48)));
+      t0 = madd4(x1, v128.load(pw), t0);
+      t1 = madd4(x1, v128.load(pw, 16), t1);
+      t2 = madd4(x1, v128.load(pw, 32), t2);
+      t3 = madd4(x1, v128.load(pw, 48), t3);
       pa += sa;
       pw += 64;
       if (pa >= end) break;
@@ -425,17 +443,17 @@ function gemmT(
     const a0 = v128.load(pa);
     const a1 = v128.load(pa, 16);
     let x = v128.load32_splat(pw);
-    c00 = f32x4.add(c00, f32x4.mul(a0, x));
-    c10 = f32x4.add(c10, f32x4.mul(a1, x));
+    c00 = madd4(a0, x, c00);
+    c10 = madd4(a1, x, c10);
     x = v128.load32_splat(pw, 4);
-    c01 = f32x4.add(c01, f32x4.mul(a0, x));
-    c11 = f32x4.add(c11, f32x4.mul(a1, x));
+    c01 = madd4(a0, x, c01);
+    c11 = madd4(a1, x, c11);
     x = v128.load32_splat(pw, 8);
-    c02 = f32x4.add(c02, f32x4.mul(a0, x));
-    c12 = f32x4.add(c12, f32x4.mul(a1, x));
+    c02 = madd4(a0, x, c02);
+    c12 = madd4(a1, x, c12);
     x = v128.load32_splat(pw, 12);
-    c03 = f32x4.add(c03, f32x4.mul(a0, x));
-    c13 = f32x4.add(c13, f32x4.mul(a1, x));
+    c03 = madd4(a0, x, c03);
+    c13 = madd4(a1, x, c13);
     pa += sa;
     pw += 64;
   }

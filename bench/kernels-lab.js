@@ -1,15 +1,29 @@
 // Kernel microbenchmark: GFLOP/s of the packed GEMM and the batch-1 matvec, and ns per fused
-// LSTM step, for the SIMD and scalar builds. Loads build/*.wasm directly (no dist/ needed).
+// LSTM step, for the SIMD, relaxed-SIMD (FMA) and scalar builds. Loads build/*.wasm directly
+// (no dist/ needed).
 //
-//   npm run build:wasm && node bench/kernels-lab.js [--quick]
+//   npm run build:wasm && node --experimental-wasm-relaxed-simd bench/kernels-lab.js \
+//     [--quick] [--only simd,relaxed] [--rounds 3]
+//
+// Node 20 needs --experimental-wasm-relaxed-simd for the relaxed build (it is skipped, with a
+// note, when the engine rejects it). --rounds N repeats the whole set of builds N times,
+// interleaved (simd, relaxed, scalar, simd, relaxed, …), and keeps each build's best batch and
+// the median of its per-round medians: shared machines drift, interleaving spreads the drift.
 //
 // Ceilings measured on this machine class (shared/KERNEL-NOTES.md): f32x4 mul+add ≈ 51–57
 // GFLOP/s, packed-panel matvec ≈ 39 GFLOP/s (Node 20), scalar f32 ≈ 13.
 import { readFile } from 'node:fs/promises';
 
 const quick = process.argv.includes('--quick');
-const FLAVORS = [
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const ROUNDS = Number(arg('--rounds') ?? 1);
+const only = arg('--only')?.split(',');
+const ALL_FLAVORS = [
   ['simd', 'wasm-rnn.simd.wasm'],
+  ['relaxed', 'wasm-rnn.relaxed.wasm'],
   ['scalar', 'wasm-rnn.wasm'],
 ];
 const BASE = 65536;
@@ -130,10 +144,32 @@ async function actCase(mod, fn, n) {
   return { nsPerElem: { best: (sec.best * 1e9) / n, median: (sec.median * 1e9) / n } };
 }
 
+const FLAVORS = [];
+for (const [name, file] of ALL_FLAVORS) {
+  if (only && !only.includes(name)) continue;
+  const bytes = await readFile(new URL(`../build/${file}`, import.meta.url));
+  if (!WebAssembly.validate(bytes)) {
+    console.log(`(skipping ${name}: this engine rejects build/${file}; Node 20 needs --experimental-wasm-relaxed-simd)`);
+    continue;
+  }
+  FLAVORS.push([name, file]);
+}
+
 const rows = [];
-for (const [name, file] of FLAVORS) {
+const results = new Map(); // build|case → { unit, best[], median[] }
+for (let round = 0; round < ROUNDS; round++) for (const [name, file] of FLAVORS) {
   const mod = await load(file);
-  const r = (label, v, unit) => rows.push({ build: name, case: label, value: v, unit });
+  const r = (label, v, unit) => {
+    const key = `${name}|${label}`;
+    let e = results.get(key);
+    if (!e) {
+      e = { build: name, case: label, unit, best: [], median: [] };
+      results.set(key, e);
+      rows.push(e);
+    }
+    e.best.push(v.best);
+    e.median.push(v.median);
+  };
   let g = await gemmCase(mod, 2048, 1024, 128);
   r('gemm M=2048 N=1024 K=128', g.gflops, 'GFLOP/s');
   g = await gemmCase(mod, 32, 1024, 128);
@@ -155,7 +191,14 @@ for (const [name, file] of FLAVORS) {
 
 const w = Math.max(...rows.map((x) => x.case.length));
 const fmt = (v) => v.toFixed(v < 10 ? 2 : 1).padStart(9);
-console.log(`node ${process.version}   (best batch / median batch)`);
+// Higher is better for GFLOP/s, lower for times.
+const better = (unit) => (unit === 'GFLOP/s' ? Math.max : Math.min);
+const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+console.log(`node ${process.version}   (best batch / median batch${ROUNDS > 1 ? ` of the per-round medians, ${ROUNDS} interleaved rounds` : ''})`);
+rows.sort((a, b) => a.case.localeCompare(b.case) || FLAVORS.findIndex((f) => f[0] === a.build) - FLAVORS.findIndex((f) => f[0] === b.build));
+let last = '';
 for (const x of rows) {
-  console.log(`${x.build.padEnd(7)} ${x.case.padEnd(w)}  ${fmt(x.value.best)} / ${fmt(x.value.median)} ${x.unit}`);
+  if (x.case !== last && last !== '') console.log('');
+  last = x.case;
+  console.log(`${x.build.padEnd(7)} ${x.case.padEnd(w)}  ${fmt(better(x.unit)(...x.best))} / ${fmt(med(x.median))} ${x.unit}`);
 }

@@ -5,8 +5,12 @@ export {
   ready,
   defaultBackendName,
   simdSupported,
+  relaxedSimdSupported,
+  backendInfo,
   BACKEND_NAMES,
   type BackendName,
+  type BackendBinary,
+  type BackendInfo,
   type ReadyOptions,
   type WasmSource,
 } from './backend/index.js';

@@ -1,8 +1,9 @@
 /**
- * The package's ESM build (dist/ + build/*.wasm) in a real browser: headless Debian Chromium,
+ * The published ESM bundle (dist/esm/index.js + build/*.wasm) in a real browser: headless Debian Chromium,
  * driven by playwright-core, loads test/browser/index.html from a local static server, selects
- * the wasm-simd backend (the loader fetches build/wasm-rnn.simd.wasm relative to the module)
- * and runs every LSTM and GRU PyTorch fixture with the tolerance of test/pytorch.test.ts.
+ * the wasm-simd backend (the loader fetches build/wasm-rnn.simd.wasm relative to the module;
+ * the relaxed-SIMD build is opt-in) and runs
+ * every LSTM and GRU PyTorch fixture with the tolerance of test/pytorch.test.ts.
  *
  * Needs `npm run build` first (`npm test` does it) and /usr/bin/chromium
  * (`apt-get install -y chromium`); without it the test fails unless WASM_RNN_SKIP_BROWSER=1,
@@ -22,8 +23,12 @@ import { fixture, maxAbs, type Json } from './helpers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const SKIP = process.env.WASM_RNN_SKIP_BROWSER === '1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SIMD_WASM = join(ROOT, 'build', 'wasm-rnn.simd.wasm');
-const REQUIRED = ['dist/index.js', 'dist/backend/wasm-loader.js', 'build/wasm-rnn.simd.wasm', 'build/wasm-rnn.wasm'];
+const REQUIRED = [
+  'dist/esm/index.js',
+  'build/wasm-rnn.simd.wasm',
+  'build/wasm-rnn.relaxed.wasm',
+  'build/wasm-rnn.wasm',
+];
 const ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -52,7 +57,9 @@ interface PageResult {
 interface PageRun {
   backend: string;
   backendAfter: string;
+  info: { name: string; binary: string; ready: boolean };
   simdSupported: boolean;
+  relaxedSimdSupported: boolean;
   ms: number;
   runMs: number;
   userAgent: string;
@@ -131,28 +138,35 @@ describe.skipIf(SKIP)('browser: ESM build in headless Chromium (wasm-simd)', () 
     if (run) {
       const worst = worstRatio(run.results);
       console.log(
-        `browser: ${run.results.length} cases on ${run.backend} in ${run.runMs.toFixed(0)} ms ` +
+        `browser: ${run.results.length} cases on ${run.backend} (${run.info.binary}) in ${run.runMs.toFixed(0)} ms ` +
           `(backend setup ${run.ms.toFixed(0)} ms, page total ${wallMs.toFixed(0)} ms); ` +
           `largest error/tolerance ${worst.ratio.toFixed(3)} (${worst.where}); ${run.userAgent}`,
       );
     }
   }, 60_000);
 
-  it('selects wasm-simd and compiles the SIMD module', () => {
+  it('Chromium validates relaxed SIMD (on by default)', () => {
+    expect(run.simdSupported).toBe(true);
+    expect(run.relaxedSimdSupported, run.userAgent).toBe(true);
+  });
+
+  it('selects wasm-simd and compiles the plain SIMD module (relaxed SIMD is opt-in)', () => {
+    const binary = 'simd';
+    const file = 'wasm-rnn.simd.wasm';
     expect(run.backend).toBe('wasm-simd');
     expect(run.backendAfter).toBe('wasm-simd');
-    expect(run.simdSupported).toBe(true);
-    // The loader fetched build/wasm-rnn.simd.wasm relative to dist/ and nothing else…
+    expect(run.info).toEqual({ name: 'wasm-simd', binary, ready: true });
+    // The loader fetched that one file relative to dist/esm/ and nothing else…
     const wasmGets = requests.filter((r) => r.path.endsWith('.wasm'));
-    expect(wasmGets).toEqual([{ method: 'GET', path: '/build/wasm-rnn.simd.wasm', status: 200 }]);
-    expect(run.wasmResources).toEqual(['/build/wasm-rnn.simd.wasm']);
+    expect(wasmGets).toEqual([{ method: 'GET', path: `/build/${file}`, status: 200 }]);
+    expect(run.wasmResources).toEqual([`/build/${file}`]);
     // …and those bytes (or that response, should the loader stream) are what was compiled.
-    const size = statSync(SIMD_WASM).size;
+    const size = statSync(join(ROOT, 'build', file)).size;
     const compiled = run.compiled.filter((c) => c.kind !== 'module');
     expect(compiled, JSON.stringify(run.compiled)).toHaveLength(1);
     const [only] = compiled;
     if (only.kind === 'bytes') expect(only.byteLength, 'compiled byte length').toBe(size);
-    else expect(only.url ?? '', 'compiled response').toMatch(/\/build\/wasm-rnn\.simd\.wasm$/);
+    else expect(only.url ?? '', 'compiled response').toMatch(new RegExp(`/build/${file.replace(/\./g, '\\.')}$`));
   });
 
   it(`ran every ${MODES.join('/')} fixture case (at least 30)`, () => {

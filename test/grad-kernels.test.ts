@@ -531,7 +531,8 @@ describe.each(FLAVORS)('%s training kernels vs the JS oracle', (flavor) => {
 describe('SIMD, scalar and debug builds give the same bits for the training kernels', () => {
   let bs: Be[];
   beforeAll(async () => {
-    bs = await Promise.all(FLAVORS.map(loadWasm));
+    // Not the relaxed (FMA) build: its multiply-adds round once, so its bits may differ.
+    bs = await Promise.all(FLAVORS.filter((f) => f !== 'wasm-relaxed').map(loadWasm));
   });
 
   function same(label: string, buf: Buf): void {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { BACKEND_NAMES, setBackend, type BackendName } from '../src/index.js';
+import { BACKEND_NAMES, ready, setBackend, type BackendBinary, type BackendName } from '../src/index.js';
 import type { Backend } from '../src/backend/backend.js';
-import { compileWasm, defaultWasmUrl, instantiateWasmBackend, type WasmFlavor } from '../src/backend/wasm-loader.js';
+import {
+  compileWasm,
+  defaultWasmUrl,
+  instantiateWasmBackend,
+  relaxedSimdSupported,
+  type WasmFlavor,
+} from '../src/backend/wasm-loader.js';
 import { Random } from '../src/random.js';
 
 export interface Json { shape: number[]; data: number[] }
@@ -12,8 +18,28 @@ export function fixture<T>(name: string): T {
 
 export const backends: readonly BackendName[] = BACKEND_NAMES;
 
-export async function use(name: BackendName): Promise<void> {
-  await setBackend(name);
+/**
+ * A backend as the fidelity tests run it: a backend name, or 'wasm-simd-relaxed' — the
+ * 'wasm-simd' backend on the relaxed-SIMD (FMA) binary, opted into with ready({ relaxedSimd: true }).
+ * Plain 'wasm-simd' runs the plain SIMD binary (the default).
+ */
+export type TestBackend = BackendName | 'wasm-simd-relaxed';
+
+export async function use(name: TestBackend): Promise<void> {
+  if (name === 'wasm-simd' || name === 'wasm-simd-relaxed') {
+    // Sets the preference first (the currently selected backend is already instantiated).
+    await ready({ relaxedSimd: name === 'wasm-simd-relaxed' });
+    await setBackend('wasm-simd');
+  } else {
+    await setBackend(name);
+  }
+}
+
+/** The kernel build a test backend runs in this engine. */
+export function expectedBinary(name: TestBackend): BackendBinary {
+  if (name === 'js') return 'js';
+  if (name === 'wasm') return 'scalar';
+  return name === 'wasm-simd-relaxed' && relaxedSimdSupported() ? 'relaxed-simd' : 'simd';
 }
 
 /** Largest |a − b| over two equally long arrays (the shapes are compared separately). */
@@ -33,7 +59,20 @@ export function maxAbs(a: ArrayLike<number>): number {
 /** The backends a test file runs on: all, or those named in BACKENDS=js,wasm. */
 export function selectedBackends(): readonly BackendName[] {
   const env = process.env.BACKENDS;
-  return env ? (env.split(',') as BackendName[]) : backends;
+  return env ? (env.split(',').filter((b) => b !== 'wasm-simd-relaxed') as BackendName[]) : backends;
+}
+
+/**
+ * The backends the PyTorch fidelity tests (pytorch, train) run on: every backend, plus
+ * 'wasm-simd-relaxed' where the engine supports relaxed SIMD — so both SIMD binaries meet the
+ * fixtures. BACKENDS=… selects as for selectedBackends (it may name wasm-simd-relaxed).
+ */
+export function fidelityBackends(): readonly TestBackend[] {
+  const env = process.env.BACKENDS;
+  if (env) return env.split(',') as TestBackend[];
+  const all: TestBackend[] = [...backends];
+  if (relaxedSimdSupported()) all.splice(all.indexOf('wasm-simd') + 1, 0, 'wasm-simd-relaxed');
+  return all;
 }
 
 /** Deterministic pseudo-random floats in [-1, 1). */
@@ -47,12 +86,21 @@ export function randomData(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** The three Wasm builds the kernel tests run: release SIMD, release scalar, and debug SIMD. */
-export const WASM_FLAVORS = ['wasm-simd', 'wasm', 'wasm-debug'] as const;
+/**
+ * The Wasm builds the kernel tests run: release SIMD, release scalar, debug SIMD — and the
+ * relaxed-SIMD (FMA) release build where the engine supports relaxed SIMD (vitest.config.ts
+ * turns it on in Node 20). The relaxed build is held to the same error bounds, but not to bit
+ * identity with the others.
+ */
+export const WASM_FLAVORS: readonly ('wasm-simd' | 'wasm' | 'wasm-debug' | 'wasm-relaxed')[] = relaxedSimdSupported()
+  ? ['wasm-simd', 'wasm', 'wasm-debug', 'wasm-relaxed']
+  : ['wasm-simd', 'wasm', 'wasm-debug'];
 
 /** A fresh backend (own memory and arena) on one Wasm build, through the package's own loader. */
 export async function loadFlavor(flavor: WasmFlavor): Promise<Backend> {
-  return instantiateWasmBackend(flavor === 'wasm' ? 'wasm' : 'wasm-simd', await compileWasm(defaultWasmUrl(flavor)));
+  const mod = await compileWasm(defaultWasmUrl(flavor));
+  if (flavor === 'wasm') return instantiateWasmBackend('wasm', mod, 'scalar');
+  return instantiateWasmBackend('wasm-simd', mod, flavor === 'wasm-relaxed' ? 'relaxed-simd' : 'simd');
 }
 
 /** Deterministic uniform [0, 1) generator for test data. */

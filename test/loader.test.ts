@@ -1,7 +1,17 @@
 /** The Wasm loader takes bytes, a compiled module, a URL or a path, without any loader library. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileWasm, defaultWasmUrl, instantiateWasmBackend, simdSupported } from '../src/backend/wasm-loader.js';
+import { LSTM, backendInfo, ready, setBackend } from '../src/index.js';
+import { backendInstance } from '../src/backend/index.js';
+import {
+  compileWasm,
+  defaultWasmUrl,
+  instantiateWasmBackend,
+  relaxedSimdSupported,
+  simdSupported,
+} from '../src/backend/wasm-loader.js';
 
 describe('wasm loader', () => {
   const file = defaultWasmUrl('wasm-simd');
@@ -28,5 +38,61 @@ describe('wasm loader', () => {
   it('detects SIMD once', () => {
     expect(simdSupported()).toBe(true);
     expect(simdSupported()).toBe(true);
+  });
+});
+
+describe('relaxed SIMD (FMA) build', () => {
+  const relaxedBytes = () => readFileSync(defaultWasmUrl('wasm-relaxed'));
+
+  it('the probe agrees with validating the relaxed binary itself', () => {
+    expect(WebAssembly.validate(relaxedBytes())).toBe(relaxedSimdSupported());
+    expect(WebAssembly.validate(readFileSync(defaultWasmUrl('wasm-simd')))).toBe(true);
+    expect(relaxedSimdSupported()).toBe(relaxedSimdSupported());
+  });
+
+  it('is on in the test workers (vitest.config.ts passes --experimental-wasm-relaxed-simd to Node 20)', () => {
+    expect(relaxedSimdSupported(), `node ${process.version}, execArgv ${process.execArgv.join(' ')}`).toBe(true);
+  });
+
+  it('the relaxed binary really contains relaxed instructions, the simd binary none', () => {
+    // f32x4.relaxed_madd is 0xfd 0x85 0x02; the GEMM tiles use it, the SIMD build must not.
+    const count = (b: Uint8Array) => Buffer.from(b).toString('hex').split('fd8502').length - 1;
+    expect(count(relaxedBytes())).toBeGreaterThan(0);
+    expect(count(readFileSync(defaultWasmUrl('wasm-simd')))).toBe(0);
+  });
+
+  it.runIf(process.versions.node.startsWith('20.'))('Node 20 without the flag rejects the relaxed binary, accepts it with the flag', () => {
+    const file = fileURLToPath(defaultWasmUrl('wasm-relaxed'));
+    const script = `process.stdout.write(String(WebAssembly.validate(require('node:fs').readFileSync(${JSON.stringify(file)}))))`;
+    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })).toBe('false');
+    expect(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '-e', script], { encoding: 'utf8' })).toBe('true');
+  });
+
+  it.runIf(relaxedSimdSupported())('wasm-simd runs plain SIMD by default; relaxedSimd: true opts into FMA', async () => {
+    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'simd', ready: false });
+    await ready();
+    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'simd', ready: true });
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 20, seed: 1 });
+    const x = { data: new Float32Array(30).map((_, i) => Math.sin(i)), shape: [5, 2, 3] };
+    const y0 = lstm.forward(x).output.data;
+    const simdBe = backendInstance();
+
+    await ready({ relaxedSimd: true });
+    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'relaxed-simd', ready: true });
+    expect(backendInstance()).not.toBe(simdBe);
+    // The model follows to the relaxed instance; same numbers up to float32 rounding.
+    const y1 = lstm.forward(x).output.data;
+    expect(Array.from(y1).every((v, i) => Math.abs(v - y0[i]) < 1e-6)).toBe(true);
+
+    await ready({ relaxedSimd: false });
+    expect(backendInstance()).toBe(simdBe);
+    expect(Array.from(lstm.forward(x).output.data)).toEqual(Array.from(y0));
+    // …and plain SIMD equals the scalar build bit for bit.
+    await setBackend('wasm');
+    expect(backendInfo().binary).toBe('scalar');
+    expect(Array.from(lstm.forward(x).output.data)).toEqual(Array.from(y0));
+    await setBackend('wasm-simd');
+    lstm.dispose();
+    await expect(ready({ relaxedSimd: 'yes' as never })).rejects.toThrow(/relaxedSimd must be a boolean, got 'yes'/);
   });
 });

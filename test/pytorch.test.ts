@@ -7,8 +7,8 @@
  * output's magnitude for cases where PyTorch happens to be almost exact (tiny outputs, one step).
  */
 import { describe, expect, it } from 'vitest';
-import { GRU, LSTM, RNN, type RNNBase } from '../src/index.js';
-import { fixture, selectedBackends, maxAbs, maxAbsDiff, use, type Json } from './helpers.js';
+import { GRU, LSTM, RNN, backendInfo, type RNNBase } from '../src/index.js';
+import { expectedBinary, fidelityBackends, fixture, maxAbs, maxAbsDiff, use, type Json } from './helpers.js';
 
 interface Case {
   name: string;
@@ -37,8 +37,15 @@ export function tolerance(c: Case, key: 'output' | 'h' | 'c'): number {
   return Math.max(2 * c.torch32MaxAbsErr[key], 8 * EPS32 * Math.max(1, maxAbs(c.expected[key].data)));
 }
 
-for (const backend of selectedBackends()) {
-  describe(`PyTorch fixtures on ${backend}`, () => {
+// 'wasm-simd' runs the plain SIMD binary (the default) and 'wasm-simd-relaxed' the opt-in
+// relaxed-SIMD (FMA) one where the engine supports it.
+for (const backend of fidelityBackends()) {
+  describe(`PyTorch fixtures on ${backend} (${expectedBinary(backend)} binary)`, () => {
+    it('runs the expected kernel binary', async () => {
+      await use(backend);
+      expect(backendInfo()).toEqual({ name: backend === 'wasm-simd-relaxed' ? 'wasm-simd' : backend, binary: expectedBinary(backend), ready: true });
+    });
+
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
       await use(backend);
       const layer = makeLayer(c);

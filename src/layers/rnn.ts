@@ -403,20 +403,21 @@ export abstract class RNNBase extends Module {
 
   /**
    * Backpropagates through the last `forward(x, state, { training: true })`: `gradOutput` is the
-   * gradient of the loss w.r.t. that call's output (same shape), `gradState` optionally w.r.t. its
-   * final h (and c). Parameter gradients are added to gradients(); returns the gradients w.r.t.
+   * gradient of the loss w.r.t. that call's output (same shape; null when the loss uses only the
+   * final state), `gradState` optionally w.r.t. its final h (and c). Parameter gradients are added to gradients(); returns the gradients w.r.t.
    * x and the initial state. The recorded tape is consumed (one backward per training forward).
    */
-  backward(gradOutput: TensorLike, gradState?: RNNState): RNNGradients {
+  backward(gradOutput: TensorLike | null, gradState?: RNNState): RNNGradients {
     this.checkAlive();
     const name = `${this.constructor.name}.backward`;
     const tp = this.tape;
     if (!tp) throw new Error(`${name}: call forward(x, state, { training: true }) first (each backward needs its own training forward)`);
-    const go = toTensor(gradOutput, `${name}: gradOutput`);
-    if (go.shape.length !== tp.outputShape.length || go.shape.some((d, i) => d !== tp.outputShape[i])) {
+    // null: the loss does not depend on the output sequence (only on the final state).
+    const go = gradOutput === null ? null : toTensor(gradOutput, `${name}: gradOutput`);
+    if (go && (go.shape.length !== tp.outputShape.length || go.shape.some((d, i) => d !== tp.outputShape[i]))) {
       throw new RangeError(`${name}: gradOutput must have the output's shape ${shapeStr(tp.outputShape)}, got ${shapeStr(go.shape)}`);
     }
-    checkFinite(go.data, `${name}: gradOutput`);
+    if (go) checkFinite(go.data, `${name}: gradOutput`);
     const { h0: gH, c0: gC } = this.parseState(gradState, tp.B, tp.unbatched, 'backward: gradState');
 
     const be = this.bind();
@@ -433,9 +434,12 @@ export abstract class RNNBase extends Module {
     let f = be.arena.f32;
     // dY ← gradOutput, time-major, zero where outputs were padding (constant zeros in forward).
     let dY = lay.dA, dX = lay.dB;
-    if (tp.unbatched || !this.batchFirst) f.set(go.data, dY >> 2);
+    let hasDY = go !== null;
+    if (!go) {
+      // Nothing to add from the output at any step of the top layer.
+    } else if (tp.unbatched || !this.batchFirst) f.set(go.data, dY >> 2);
     else transposeBT(go.data, f, dY >> 2, B, T, DH);
-    if (lengths) {
+    if (go && lengths) {
       for (let t = 0; t < T; t++) {
         for (let b = 0; b < B; b++) if (t >= lengths[b]) f.fill(0, (dY >> 2) + (t * B + b) * DH, (dY >> 2) + (t * B + b + 1) * DH);
       }
@@ -458,11 +462,13 @@ export abstract class RNNBase extends Module {
         }
         for (let step = T - 1; step >= 0; step--) {
           const t = d === 0 ? step : T - 1 - step;
-          // dh += dY[t, :, d·H : (d+1)·H]
-          const dh0 = lay.dh >> 2, y0 = (dY >> 2) + t * B * DH + d * H;
-          for (let b = 0; b < B; b++) {
-            const hr = dh0 + b * H, yr = y0 + b * DH;
-            for (let j = 0; j < H; j++) f[hr + j] += f[yr + j];
+          if (hasDY) {
+            // dh += dY[t, :, d·H : (d+1)·H]
+            const dh0 = lay.dh >> 2, y0 = (dY >> 2) + t * B * DH + d * H;
+            for (let b = 0; b < B; b++) {
+              const hr = dh0 + b * H, yr = y0 + b * DH;
+              for (let j = 0; j < H; j++) f[hr + j] += f[yr + j];
+            }
           }
           const gt = dG + t * B * GH * 4, st = dS + t * B * GH * 4, tpt = tape + t * tapeStep;
           if (isLSTM) {
@@ -496,6 +502,7 @@ export abstract class RNNBase extends Module {
       }
       if (l > 0 && this.dropout > 0) ks.mulInPlace(dX, lay.masks + (l - 1) * TB * DH * 4, TB * DH);
       [dY, dX] = [dX, dY];
+      hasDY = true;
     }
     this.tape = null;
 

@@ -65,10 +65,13 @@ export class Forecaster extends Module {
     const pred = this.linear.forward(last, { training });
     const r = mse(pred, new Tensor(b.y, [B, this.outputSize]));
     if (training) {
-      const dLast = this.linear.backward(r.grad);
-      const dOut = new Float32Array(T * B * H);
-      dOut.set(dLast.data, (T - 1) * B * H);
-      this.rnn.backward(new Tensor(dOut, [T, B, H]));
+      // The last step's output is the top layer's final h: its gradient enters through the state.
+      const dLast = this.linear.backward(r.grad).data;
+      const L = this.rnn.numLayers;
+      const dH = new Float32Array(L * B * H);
+      dH.set(dLast, (L - 1) * B * H);
+      const state = this.rnn.mode === 'LSTM' ? { h: new Tensor(dH, [L, B, H]), c: Tensor.zeros([L, B, H]) } : { h: new Tensor(dH, [L, B, H]) };
+      this.rnn.backward(null, state);
     }
     return { loss: r.loss as number, tokens: B, pred };
   }

@@ -1,0 +1,65 @@
+/**
+ * What the machine and the package look like: the Wasm SIMD mul+add peak, the bare JS→Wasm call,
+ * cold start (import + ready, in fresh processes) and the published size (gzip).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function measurePeak(root, quick) {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const { instance } = await WebAssembly.instantiate(readFileSync(join(root, 'build/peak.wasm')), { env: { memory } });
+  const e = instance.exports;
+  const n = quick ? 2_000_000 : 8_000_000;
+  for (let i = 0; i < 20; i++) e.peakMulAdd(10_000, 4096);
+  const rates = [];
+  for (let r = 0; r < (quick ? 5 : 11); r++) {
+    const t0 = performance.now();
+    e.peakMulAdd(n, 4096);
+    rates.push((n * 8 * 8) / ((performance.now() - t0) * 1e6));
+  }
+  const calls = 2_000_000, ns = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) e.nothing();
+    ns.push(((performance.now() - t0) * 1e6) / calls);
+  }
+  return { peakGflops: median(rates), bestGflops: Math.max(...rates), callNs: median(ns) };
+}
+
+/**
+ * import + ready() of the published bundle in a fresh Node process, median of several. Node's
+ * ESM loader costs ~8 ms on its first dynamic import of anything; an empty module is imported
+ * first so that only our own cost is timed (as the peers' cold starts in ANCHORS.md are).
+ */
+export function coldStart(root, runs = 7) {
+  const url = new URL(`file://${join(root, 'dist/esm/index.js')}`).href;
+  const script = `await import('data:text/javascript,export default 0'); ` +
+    `const t0 = performance.now(); const m = await import(${JSON.stringify(url)}); await m.ready(); ` +
+    `process.stdout.write(String(performance.now() - t0));`;
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    ms.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
+  }
+  return { medianMs: median(ms), minMs: Math.min(...ms) };
+}
+
+/** gzip sizes of what a user loads: the published JS bundle and one .wasm (the SIMD one). */
+export function packageSize(root) {
+  const js = [join(root, 'dist/esm/index.js')];
+  const gz = (buf) => gzipSync(buf, { level: 9 }).length;
+  const jsBytes = js.reduce((s, f) => s + gz(readFileSync(f)), 0);
+  const wasm = {};
+  for (const f of ['wasm-rnn.simd.wasm', 'wasm-rnn.wasm', 'wasm-rnn.relaxed.wasm']) {
+    try {
+      const b = readFileSync(join(root, 'build', f));
+      wasm[f] = { raw: b.length, gzip: gz(b) };
+    } catch {
+      // not built (relaxed build is optional)
+    }
+  }
+  return { jsGzip: jsBytes, jsFiles: js.length, wasm, totalGzip: jsBytes + (wasm['wasm-rnn.simd.wasm']?.gzip ?? 0) };
+}
