@@ -150,7 +150,9 @@ async function main() {
     let reference = null;
     const order = [...runners].sort((a, b) => (a.name === 'js' ? -1 : b.name === 'js' ? 1 : 0));
     for (const r of order) {
-      const sup = await r.supports(w);
+      const sup = w.train && !r.ours
+        ? { ok: false, reason: r.name.startsWith('ort') ? "ONNX Runtime's npm packages cannot train" : 'no tfjs training runner yet (ANCHORS.md: tfjs-wasm T1 ≈ 2.2 s per step)' }
+        : await r.supports(w);
       if (!sup.ok) {
         skipped.push({ workload: w.id, runner: r.name, reason: sup.reason });
         continue;
