@@ -13,13 +13,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Arena } from '../src/backend/arena.js';
 import { createJsBackend } from '../src/backend/backend.js';
 import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
+import { Buf, IBuf } from './buffers.js';
 
 const U = 2 ** -24;
 const ACT = 2e-7;
 const SIZES = [1, 3, 4, 5, 7, 8, 13, 16, 17, 31, 33, 64, 65];
 const BATCHES = [1, 2, 3, 5];
-const CANARY = 12345.5;
-const PAD = 16;
 
 type Fn = (...args: number[]) => number;
 interface Be {
@@ -54,55 +53,6 @@ function uniform(r: () => number, n: number, lo: number, hi: number): Float32Arr
   return x;
 }
 
-/** One buffer in several backends (same data), with canaries on both sides. */
-class Buf {
-  readonly ptr: number[];
-  private readonly block: number[];
-  constructor(private readonly bs: Be[], readonly n: number, data?: ArrayLike<number>) {
-    this.block = bs.map((b) => b.arena.allocF32(n + 2 * PAD));
-    this.ptr = this.block.map((p) => p + 4 * PAD);
-    const canary = new Float32Array(PAD).fill(CANARY);
-    bs.forEach((b, i) => {
-      b.arena.write(this.block[i], canary);
-      b.arena.write(this.ptr[i] + 4 * n, canary);
-      if (data) b.arena.write(this.ptr[i], data);
-    });
-  }
-  read(i: number): Float32Array {
-    return this.bs[i].arena.read(this.ptr[i], this.n);
-  }
-  write(data: ArrayLike<number>): void {
-    this.bs.forEach((b, i) => b.arena.write(this.ptr[i], data));
-  }
-  checkCanaries(): void {
-    this.bs.forEach((b, i) => {
-      const before = b.arena.read(this.block[i], PAD);
-      const after = b.arena.read(this.ptr[i] + 4 * this.n, PAD);
-      for (let j = 0; j < PAD; j++) {
-        if (before[j] !== CANARY || after[j] !== CANARY) {
-          throw new Error(`${b.name}: write outside buffer (${this.n} floats)`);
-        }
-      }
-    });
-  }
-  free(): void {
-    this.bs.forEach((b, i) => b.arena.free(this.block[i]));
-  }
-}
-
-class IBuf {
-  readonly ptr: number[];
-  constructor(private readonly bs: Be[], data: ArrayLike<number>) {
-    this.ptr = bs.map((b) => {
-      const p = b.arena.alloc(4 * Math.max(1, data.length));
-      b.arena.i32.set(data, p >> 2);
-      return p;
-    });
-  }
-  free(): void {
-    this.bs.forEach((b, i) => b.arena.free(this.ptr[i]));
-  }
-}
 
 /** packWeights of W[n, k] in each backend. */
 function packed(bs: Be[], w: Buf, n: number, k: number): Buf {

@@ -14,6 +14,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend, type Backend } from '../src/backend/backend.js';
 import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
+import { Buf, IBuf } from './buffers.js';
 import {
   compileWasm,
   defaultWasmUrl,
@@ -32,8 +33,6 @@ const ACT = 2e-7;
 const FLAVORS = WASM_FLAVORS;
 const SIZES = [1, 3, 4, 5, 7, 8, 13, 16, 17, 31, 33, 64, 65];
 const BATCHES = [1, 2, 3, 5, 8];
-const CANARY = 12345.5;
-const PAD = 16;
 
 
 
@@ -43,60 +42,6 @@ function randomF32(r: () => number, n: number, scale = 1): Float32Array {
   return x;
 }
 
-/**
- * One buffer allocated in several backends (the same data in each), with PAD canary floats
- * before and after it to catch out-of-bounds writes.
- */
-class Buf {
-  readonly ptr: number[];
-  private readonly block: number[];
-  constructor(
-    private readonly bs: Backend[],
-    readonly n: number,
-    data?: ArrayLike<number>,
-  ) {
-    this.block = bs.map((b) => b.arena.allocF32(n + 2 * PAD));
-    this.ptr = this.block.map((p) => p + 4 * PAD);
-    const canary = new Float32Array(PAD).fill(CANARY);
-    bs.forEach((b, i) => {
-      b.arena.write(this.block[i], canary);
-      b.arena.write(this.ptr[i] + 4 * n, canary);
-      if (data) b.arena.write(this.ptr[i], data);
-    });
-  }
-  read(i: number): Float32Array {
-    return this.bs[i].arena.read(this.ptr[i], this.n);
-  }
-  checkCanaries(): void {
-    this.bs.forEach((b, i) => {
-      const before = b.arena.read(this.block[i], PAD);
-      const after = b.arena.read(this.ptr[i] + 4 * this.n, PAD);
-      for (let j = 0; j < PAD; j++) {
-        if (before[j] !== CANARY || after[j] !== CANARY) {
-          throw new Error(`${b.name}: write outside buffer (${this.n} floats) at pad ${j}`);
-        }
-      }
-    });
-  }
-  free(): void {
-    this.bs.forEach((b, i) => b.arena.free(this.block[i]));
-  }
-}
-
-/** Int32 buffer in several backends. */
-class IBuf {
-  readonly ptr: number[];
-  constructor(private readonly bs: Backend[], data: ArrayLike<number>) {
-    this.ptr = bs.map((b) => {
-      const p = b.arena.alloc(4 * Math.max(1, data.length));
-      b.arena.i32.set(data, p >> 2);
-      return p;
-    });
-  }
-  free(): void {
-    this.bs.forEach((b, i) => b.arena.free(this.ptr[i]));
-  }
-}
 
 /** Packed copy of W[n, k] in each backend. */
 function packed(bs: Backend[], w: Buf, n: number, k: number): Buf {
