@@ -14,13 +14,16 @@ export async function measurePeak(root, quick) {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const { instance } = await WebAssembly.instantiate(readFileSync(join(root, 'build/peak.wasm')), { env: { memory } });
   const e = instance.exports;
-  const n = quick ? 2_000_000 : 8_000_000;
-  for (let i = 0; i < 20; i++) e.peakMulAdd(10_000, 4096);
+  // One rep = 64 steps × 8 chains × (mul + add) on f32x4 = 4096 FLOPs.
+  const reps = quick ? 100_000 : 400_000;
+  // V8 runs new Wasm in its baseline tier until a call's budget runs out (no on-stack replacement):
+  // keep calling for a while so every timed call runs optimized code.
+  for (const t0 = performance.now(); performance.now() - t0 < (quick ? 150 : 400); ) e.peakMulAdd(2000, 4096);
   const rates = [];
   for (let r = 0; r < (quick ? 5 : 11); r++) {
     const t0 = performance.now();
-    e.peakMulAdd(n, 4096);
-    rates.push((n * 8 * 8) / ((performance.now() - t0) * 1e6));
+    e.peakMulAdd(reps, 4096);
+    rates.push((reps * 4096) / ((performance.now() - t0) * 1e6));
   }
   const calls = 2_000_000, ns = [];
   for (let r = 0; r < 7; r++) {
@@ -28,7 +31,9 @@ export async function measurePeak(root, quick) {
     for (let i = 0; i < calls; i++) e.nothing();
     ns.push(((performance.now() - t0) * 1e6) / calls);
   }
-  return { peakGflops: median(rates), bestGflops: Math.max(...rates), callNs: median(ns) };
+  // A ceiling: the best rate (this VM's speed drifts on a ~100 ms scale; a median would understate
+  // the ceiling and flatter every kernel's fraction of it).
+  return { peakGflops: Math.max(...rates), medianGflops: median(rates), callNs: median(ns) };
 }
 
 /**

@@ -1,22 +1,28 @@
-// The machine's Wasm SIMD mul+add ceiling: eight independent f32x4 accumulator chains, fed by four
-// splats reloaded every iteration (so no multiply can be hoisted or merged) and two constants —
-// ≤ 13 live vectors, under V8's 15 on x64. Built by `npm run bench` into build/peak.wasm; not shipped.
-export function peakMulAdd(n: i32, buf: usize): f32 {
+// The machine's Wasm SIMD mul+add ceiling for the instruction mix a GEMM tile has: eight independent
+// f32x4 accumulator chains, each fed per step by a splat and a vector load from L1-resident data
+// (2 splats + 4 vector loads + 8 mul + 8 add), so nothing can be hoisted and memory is never the
+// limit. A kernel's fraction of this says what its edges, cache misses and bookkeeping cost.
+// Built by `npm run bench` into build/peak.wasm; not shipped.
+export function peakMulAdd(reps: i32, buf: usize): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-  const c0 = f32x4.splat(1.0001), c1 = f32x4.splat(0.9999);
-  for (let i = 0; i < n; i++) {
-    const p = buf + (<usize>(i & 63) << 4);
-    const x = v128.load32_splat(p), y = v128.load32_splat(p, 4);
-    a0 = f32x4.add(a0, f32x4.mul(x, c0));
-    a1 = f32x4.add(a1, f32x4.mul(x, c1));
-    a2 = f32x4.add(a2, f32x4.mul(y, c0));
-    a3 = f32x4.add(a3, f32x4.mul(y, c1));
-    const z = v128.load32_splat(p, 8), w = v128.load32_splat(p, 12);
-    a4 = f32x4.add(a4, f32x4.mul(z, c0));
-    a5 = f32x4.add(a5, f32x4.mul(z, c1));
-    a6 = f32x4.add(a6, f32x4.mul(w, c0));
-    a7 = f32x4.add(a7, f32x4.mul(w, c1));
+  for (let r = 0; r < reps; r++) {
+    let pa = buf, pw = buf + 1024;
+    const end = buf + 256;
+    while (pa < end) {
+      const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa, 512);
+      const b0 = v128.load(pw), b1 = v128.load(pw, 16), b2 = v128.load(pw, 32), b3 = v128.load(pw, 48);
+      a0 = f32x4.add(a0, f32x4.mul(x0, b0));
+      a1 = f32x4.add(a1, f32x4.mul(x0, b1));
+      a2 = f32x4.add(a2, f32x4.mul(x0, b2));
+      a3 = f32x4.add(a3, f32x4.mul(x0, b3));
+      a4 = f32x4.add(a4, f32x4.mul(x1, b0));
+      a5 = f32x4.add(a5, f32x4.mul(x1, b1));
+      a6 = f32x4.add(a6, f32x4.mul(x1, b2));
+      a7 = f32x4.add(a7, f32x4.mul(x1, b3));
+      pa += 4;
+      pw += 64;
+    }
   }
   const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 3);

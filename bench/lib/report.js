@@ -92,7 +92,7 @@ export function markdown(run) {
   L.push('# wasm-rnn benchmark results', '');
   L.push(`${run.date} · Node ${m.node} (V8 ${m.v8}) · ${m.cpu} · ${m.cpus} logical CPUs · ${m.platform} · load average at start ${m.loadavg.join(', ')}${run.config.quick ? ' · **--quick**' : ''}`, '');
   L.push(`Measured Wasm SIMD mul+add peak on this machine in this run: **${m.peakGflops.toFixed(1)} GFLOP/s** ` +
-    `(8 independent f32x4 chains, median; best ${m.bestPeakGflops.toFixed(1)}). Bare JS→Wasm call: ${m.callNs.toFixed(1)} ns.`, '');
+    `(8 independent f32x4 mul+add chains fed from L1, the GEMM tile's instruction mix; the best of ~22 timed calls at the start and just before the kernel cells; their median ${m.medianPeakGflops.toFixed(1)}). Bare JS→Wasm call: ${m.callNs.toFixed(1)} ns.`, '');
   L.push('Medians after warm-up, one thread unless said (tinybench). Forward over the whole sequence (S: one `step()` with the state carried; ' +
     'T1–T3: one training step — zeroGrad, forward, backward, clipping for T1/T2, Adam). GFLOP/s count a multiply-add as 2 FLOPs ' +
     '(LSTM 2·4H·(I+H), GRU 2·3H·(I+H), RNN 2·H·(I+H) per step, batch row, layer and direction; training 3× forward). ' +
