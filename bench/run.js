@@ -19,6 +19,7 @@ import { Bench } from 'tinybench';
 import { backendInstanceForBench, setBackend } from './lib/backend.js';
 import { coldStart, measurePeak, packageSize } from './lib/machine.js';
 import { makeLayer, ourRunner } from './lib/ours.js';
+import { maxAbsDiff } from './peers/onnx-model.js';
 import { markdown, svgChart, targets } from './lib/report.js';
 import { WORKLOADS, flopsOf, label } from './lib/workloads.js';
 import { Random } from '../dist/random.js';
@@ -62,15 +63,6 @@ async function loadPeers() {
   return PEERS;
 }
 
-function maxAbsDiff(a, b) {
-  if (!a || !b || a.length !== b.length) return Infinity;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - b[i]);
-    if (!(e <= d)) d = e;
-  }
-  return d;
-}
 
 function quantile(sorted, q) {
   const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
