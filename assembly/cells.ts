@@ -52,20 +52,34 @@ export function rnnStepTrain(
   relu: i32, lengths: usize, t: i32, tape: usize,
 ): void {
   gemm(scratch, hPrev, whh, bhh, B, H, H);
+  rnnGates(hOut, out, ldOut, gx, hPrev, scratch, B, H, relu, lengths, t, tape, 0, H);
+}
+
+/**
+ * The elementwise half of rnnStep for the hidden units [j0, j1) (j0 a multiple of 4), given
+ * s = hPrev·W_hhᵀ + b_hh in scratch. Unit j reads and writes only column j, so threads can take
+ * disjoint unit ranges (once every thread's share of the GEMM is done).
+ */
+// @ts-ignore: decorator
+@inline export function rnnGates(
+  hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize, scratch: usize, B: i32, H: i32,
+  relu: i32, lengths: usize, t: i32, tape: usize, j0: i32, j1: i32,
+): void {
   const rowBytes = <usize>H << 2;
-  const H4 = H & ~3;
+  const jb0 = <usize>j0 << 2, sliceBytes = <usize>(j1 - j0) << 2;
+  const H4 = j0 + ((j1 - j0) & ~3);
   for (let b = 0; b < B; b++) {
     const off = <usize>b * rowBytes;
     const hp = hPrev + off, ho = hOut + off;
     const o = out != 0 ? out + (<usize>b * <usize>ldOut << 2) : 0;
     if (inactive(lengths, b, t)) {
-      keepRow(ho, hp, rowBytes);
-      if (o != 0) memory.fill(o, 0, rowBytes);
+      keepRow(ho + jb0, hp + jb0, sliceBytes);
+      if (o != 0) memory.fill(o + jb0, 0, sliceBytes);
       continue;
     }
     const g = gx + off, s = scratch + off;
     const tp = tape + off;
-    let j = 0;
+    let j = j0;
     if (ASC_FEATURE_SIMD) {
       for (; j < H4; j += 4) {
         const jb = <usize>j << 2;
@@ -76,7 +90,7 @@ export function rnnStepTrain(
         if (tape != 0) v128.store(tp + jb, h);
       }
     }
-    for (; j < H; j++) {
+    for (; j < j1; j++) {
       const jb = <usize>j << 2;
       const x = load<f32>(g + jb) + load<f32>(s + jb);
       const h = relu ? relu1(x) : tanh1(x);
@@ -111,18 +125,28 @@ export function lstmStepTrain(
   lengths: usize, t: i32, tape: usize,
 ): void {
   gemm(scratch, hPrev, whh, bhh, B, 4 * H, H);
+  lstmGates(hOut, cOut, out, ldOut, gx, hPrev, cPrev, scratch, B, H, lengths, t, tape, 0, H);
+}
+
+/** The elementwise half of lstmStep for the hidden units [j0, j1) (see rnnGates). */
+// @ts-ignore: decorator
+@inline export function lstmGates(
+  hOut: usize, cOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize, cPrev: usize,
+  scratch: usize, B: i32, H: i32, lengths: usize, t: i32, tape: usize, j0: i32, j1: i32,
+): void {
   const rowBytes = <usize>H << 2;
   const gateBytes = rowBytes << 2;
-  const H4 = H & ~3;
+  const jb0 = <usize>j0 << 2, sliceBytes = <usize>(j1 - j0) << 2;
+  const H4 = j0 + ((j1 - j0) & ~3);
   for (let b = 0; b < B; b++) {
     const off = <usize>b * rowBytes;
     const hp = hPrev + off, ho = hOut + off;
     const cp = cPrev + off, co = cOut + off;
     const o = out != 0 ? out + (<usize>b * <usize>ldOut << 2) : 0;
     if (inactive(lengths, b, t)) {
-      keepRow(ho, hp, rowBytes);
-      keepRow(co, cp, rowBytes);
-      if (o != 0) memory.fill(o, 0, rowBytes);
+      keepRow(ho + jb0, hp + jb0, sliceBytes);
+      keepRow(co + jb0, cp + jb0, sliceBytes);
+      if (o != 0) memory.fill(o + jb0, 0, sliceBytes);
       continue;
     }
     const gi = gx + <usize>b * gateBytes, si = scratch + <usize>b * gateBytes;
@@ -132,7 +156,7 @@ export function lstmStepTrain(
     // Tape row: i, f, g, o, c (5H floats).
     const ti = tape + <usize>b * (rowBytes * 5);
     const tf = ti + rowBytes, tg = tf + rowBytes, to = tg + rowBytes, tc = to + rowBytes;
-    let j = 0;
+    let j = j0;
     if (ASC_FEATURE_SIMD) {
       for (; j < H4; j += 4) {
         const jb = <usize>j << 2;
@@ -161,7 +185,7 @@ export function lstmStepTrain(
         if (tape != 0) v128.store(to + jb, og);
       }
     }
-    for (; j < H; j++) {
+    for (; j < j1; j++) {
       const jb = <usize>j << 2;
       const i = sigmoid1(load<f32>(gi + jb) + load<f32>(si + jb));
       const f = sigmoid1(load<f32>(gf + jb) + load<f32>(sf + jb));
@@ -207,16 +231,26 @@ export function gruStepTrain(
   lengths: usize, t: i32, tape: usize,
 ): void {
   gemm(scratch, hPrev, whh, bhh, B, 3 * H, H);
+  gruGates(hOut, out, ldOut, gx, hPrev, scratch, B, H, lengths, t, tape, 0, H);
+}
+
+/** The elementwise half of gruStep for the hidden units [j0, j1) (see rnnGates). */
+// @ts-ignore: decorator
+@inline export function gruGates(
+  hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize, scratch: usize, B: i32, H: i32,
+  lengths: usize, t: i32, tape: usize, j0: i32, j1: i32,
+): void {
   const rowBytes = <usize>H << 2;
   const gateBytes = rowBytes * 3;
-  const H4 = H & ~3;
+  const jb0 = <usize>j0 << 2, sliceBytes = <usize>(j1 - j0) << 2;
+  const H4 = j0 + ((j1 - j0) & ~3);
   for (let b = 0; b < B; b++) {
     const off = <usize>b * rowBytes;
     const hp = hPrev + off, ho = hOut + off;
     const o = out != 0 ? out + (<usize>b * <usize>ldOut << 2) : 0;
     if (inactive(lengths, b, t)) {
-      keepRow(ho, hp, rowBytes);
-      if (o != 0) memory.fill(o, 0, rowBytes);
+      keepRow(ho + jb0, hp + jb0, sliceBytes);
+      if (o != 0) memory.fill(o + jb0, 0, sliceBytes);
       continue;
     }
     const gr = gx + <usize>b * gateBytes, sr = scratch + <usize>b * gateBytes;
@@ -225,7 +259,7 @@ export function gruStepTrain(
     // Tape row: r, z, n, s_n (4H floats).
     const tr = tape + <usize>b * (rowBytes << 2);
     const tz = tr + rowBytes, tn = tz + rowBytes, ts = tn + rowBytes;
-    let j = 0;
+    let j = j0;
     if (ASC_FEATURE_SIMD) {
       for (; j < H4; j += 4) {
         const jb = <usize>j << 2;
@@ -249,7 +283,7 @@ export function gruStepTrain(
         if (tape != 0) v128.store(tz + jb, z);
       }
     }
-    for (; j < H; j++) {
+    for (; j < j1; j++) {
       const jb = <usize>j << 2;
       const r = sigmoid1(load<f32>(gr + jb) + load<f32>(sr + jb));
       const z = sigmoid1(load<f32>(gz + jb) + load<f32>(sz + jb));

@@ -318,12 +318,24 @@ export function packWeights(dst: usize, w: usize, n: i32, k: i32): void {
   c: usize, a: usize, wp: usize, bias: usize, m: i32, n: i32, k: i32,
   lda: usize, sa: usize, acc: bool,
 ): void {
+  gemmPanels(c, a, wp, bias, m, n, k, lda, sa, acc, 0, (n + PANEL - 1) / PANEL);
+}
+
+/**
+ * gemmDriver restricted to the panels [p0, p1) — the output columns [16·p0, min(16·p1, n)).
+ * Each column is computed exactly as by the full GEMM, so splitting the panels between threads
+ * gives the bits of the one-thread GEMM.
+ */
+// @ts-ignore: decorator
+@inline export function gemmPanels(
+  c: usize, a: usize, wp: usize, bias: usize, m: i32, n: i32, k: i32,
+  lda: usize, sa: usize, acc: bool, p0: i32, p1: i32,
+): void {
   const hasBias = bias != 0;
   const ldc = <usize>n << 2;
   const panelBytes = <usize>k << 6;
-  const panels = (n + PANEL - 1) / PANEL;
   const m2 = m & ~1;
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     const w = wp + <usize>p * panelBytes;
     const col = <usize>p << 6;
     const nn = min(PANEL, n - p * PANEL);

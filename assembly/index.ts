@@ -14,6 +14,7 @@ export { rnnStep, lstmStep, gruStep, rnnStepTrain, lstmStepTrain, gruStepTrain }
 export * from './cells-grad';
 export * from './optim';
 export * from './transpose';
+export { gemmPart, seq } from './threads';
 
 /** End of the module's static data; the TypeScript arena starts above it (must be < 65536). */
 export function heapBase(): usize {

@@ -6,6 +6,7 @@ export {
   defaultBackendName,
   simdSupported,
   relaxedSimdSupported,
+  threadsSupported,
   backendInfo,
   BACKEND_NAMES,
   type BackendName,

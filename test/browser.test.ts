@@ -57,7 +57,7 @@ interface PageResult {
 interface PageRun {
   backend: string;
   backendAfter: string;
-  info: { name: string; binary: string; ready: boolean };
+  info: { name: string; binary: string; ready: boolean; threads: number };
   simdSupported: boolean;
   relaxedSimdSupported: boolean;
   ms: number;
@@ -155,7 +155,7 @@ describe.skipIf(SKIP)('browser: ESM build in headless Chromium (wasm-simd)', () 
     const file = 'wasm-rnn.simd.wasm';
     expect(run.backend).toBe('wasm-simd');
     expect(run.backendAfter).toBe('wasm-simd');
-    expect(run.info).toEqual({ name: 'wasm-simd', binary, ready: true });
+    expect(run.info).toEqual({ name: 'wasm-simd', binary, ready: true, threads: 1 });
     // The loader fetched that one file relative to dist/esm/ and nothing else…
     const wasmGets = requests.filter((r) => r.path.endsWith('.wasm'));
     expect(wasmGets).toEqual([{ method: 'GET', path: `/build/${file}`, status: 200 }]);

@@ -69,16 +69,16 @@ describe('relaxed SIMD (FMA) build', () => {
   });
 
   it.runIf(relaxedSimdSupported())('wasm-simd runs plain SIMD by default; relaxedSimd: true opts into FMA', async () => {
-    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'simd', ready: false });
+    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'simd', ready: false, threads: 1 });
     await ready();
-    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'simd', ready: true });
+    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'simd', ready: true, threads: 1 });
     const lstm = new LSTM({ inputSize: 3, hiddenSize: 20, seed: 1 });
     const x = { data: new Float32Array(30).map((_, i) => Math.sin(i)), shape: [5, 2, 3] };
     const y0 = lstm.forward(x).output.data;
     const simdBe = backendInstance();
 
     await ready({ relaxedSimd: true });
-    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'relaxed-simd', ready: true });
+    expect(backendInfo()).toEqual({ name: 'wasm-simd', binary: 'relaxed-simd', ready: true, threads: 1 });
     expect(backendInstance()).not.toBe(simdBe);
     // The model follows to the relaxed instance; same numbers up to float32 rounding.
     const y1 = lstm.forward(x).output.data;

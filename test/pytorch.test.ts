@@ -43,7 +43,7 @@ for (const backend of fidelityBackends()) {
   describe(`PyTorch fixtures on ${backend} (${expectedBinary(backend)} binary)`, () => {
     it('runs the expected kernel binary', async () => {
       await use(backend);
-      expect(backendInfo()).toEqual({ name: backend === 'wasm-simd-relaxed' ? 'wasm-simd' : backend, binary: expectedBinary(backend), ready: true });
+      expect(backendInfo()).toEqual({ name: backend === 'wasm-simd-relaxed' ? 'wasm-simd' : backend, binary: expectedBinary(backend), ready: true, threads: 1 });
     });
 
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

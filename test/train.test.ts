@@ -74,7 +74,7 @@ for (const backend of fidelityBackends()) {
   describe(`training on ${backend} (${expectedBinary(backend)} binary)`, () => {
     it('runs the expected kernel binary', async () => {
       await use(backend);
-      expect(backendInfo()).toEqual({ name: backend === 'wasm-simd-relaxed' ? 'wasm-simd' : backend, binary: expectedBinary(backend), ready: true });
+      expect(backendInfo()).toEqual({ name: backend === 'wasm-simd-relaxed' ? 'wasm-simd' : backend, binary: expectedBinary(backend), ready: true, threads: 1 });
     });
 
     it.each(forBackend(backend, grads).map((c) => [c.name, c] as const))('gradients %s', async (_n, c) => {

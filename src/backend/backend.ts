@@ -1,16 +1,18 @@
 import { Arena } from './arena.js';
 import { createJsKernels } from './js-kernels.js';
 import type { Kernels } from './kernels.js';
+import type { ThreadPool } from './threads.js';
 
 export type BackendName = 'wasm-simd' | 'wasm' | 'js';
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm-simd', 'wasm', 'js'];
 
 /**
  * Which kernel build a backend runs: 'relaxed-simd' (build/wasm-rnn.relaxed.wasm, FMA),
- * 'simd' (build/wasm-rnn.simd.wasm), 'scalar' (build/wasm-rnn.wasm) or the pure-JS 'js'.
- * 'wasm-simd' runs 'relaxed-simd' where the engine supports it, else 'simd'.
+ * 'simd' (build/wasm-rnn.simd.wasm), 'simd-threads' (build/wasm-rnn.threads.wasm: the SIMD
+ * kernels on a shared memory, plus workers), 'scalar' (build/wasm-rnn.wasm) or the pure-JS 'js'.
+ * 'wasm-simd' runs 'simd' unless ready() opted into relaxed SIMD or threads.
  */
-export type BackendBinary = 'relaxed-simd' | 'simd' | 'scalar' | 'js';
+export type BackendBinary = 'relaxed-simd' | 'simd' | 'simd-threads' | 'scalar' | 'js';
 
 /** A kernel set bound to one linear memory and its arena. Many models share one backend. */
 export interface Backend {
@@ -19,6 +21,11 @@ export interface Backend {
   readonly binary: BackendBinary;
   readonly arena: Arena;
   readonly kernels: Kernels;
+  /**
+   * Present on the 'simd-threads' binary: the workers that run the parallel kernels (inference
+   * forward and step) with the caller's thread. Everything else runs on the caller's thread.
+   */
+  readonly pool?: ThreadPool;
 }
 
 /** Where the arena starts: the first 64 KiB hold the module's static data and keep 0 invalid. */

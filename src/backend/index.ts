@@ -17,15 +17,17 @@ import {
 import {
   compileWasm,
   defaultWasmUrl,
+  instantiateThreadsBackend,
   instantiateWasmBackend,
   relaxedSimdSupported,
   simdSupported,
   type WasmSource,
 } from './wasm-loader.js';
+import { threadsSupported } from './threads.js';
 
 export type { Backend, BackendBinary, BackendName } from './backend.js';
 export type { WasmSource } from './wasm-loader.js';
-export { BACKEND_NAMES, relaxedSimdSupported, simdSupported };
+export { BACKEND_NAMES, relaxedSimdSupported, simdSupported, threadsSupported };
 
 export interface ReadyOptions {
   /** Where to get the SIMD module: bytes, a compiled module, or a URL (default: next to the package). */
@@ -43,6 +45,18 @@ export interface ReadyOptions {
    * Giving `simdWasm` without `relaxedWasm` also pins the plain SIMD build (the bytes you gave).
    */
   relaxedSimd?: boolean;
+  /**
+   * How many threads 'wasm-simd' runs inference on (default 1). With n > 1 it loads
+   * build/wasm-rnn.threads.wasm on a shared memory and starts n − 1 workers that split every
+   * forward() and step() of an RNN/LSTM/GRU with the caller's thread (the batch-1 recurrent
+   * product is split so each core keeps its half of W_hh in its own L2). Results are
+   * bit-identical to one thread. Training runs on the caller's thread. Needs SharedArrayBuffer:
+   * Node, or a cross-origin isolated page (COOP/COEP headers). The threads spin briefly between
+   * calls and at every time step: give them cores that are otherwise idle. 1 switches back.
+   */
+  threads?: number;
+  /** Where to get the threads module (default: next to the package). */
+  threadsWasm?: WasmSource;
 }
 
 /** Which backend is selected and which kernel build it runs (see backendInfo). */
@@ -52,14 +66,17 @@ export interface BackendInfo {
   binary: BackendBinary;
   /** Whether that backend is instantiated. */
   ready: boolean;
+  /** Threads that run inference (1 unless ready({ threads }) asked for more). */
+  threads: number;
 }
 
 const instances: Partial<Record<BackendBinary, Backend>> = {};
 const pending: Partial<Record<BackendBinary, Promise<Backend>>> = {};
 /** The binary each backend name resolved to when it was last initialized. */
 const resolved: Partial<Record<BackendName, BackendBinary>> = {};
-const sources: Omit<ReadyOptions, 'relaxedSimd'> = {};
+const sources: Omit<ReadyOptions, 'relaxedSimd' | 'threads'> = {};
 let allowRelaxed = false;
+let threadCount = 1;
 /** Set when the default relaxed binary failed to load: do not retry it on every call. */
 let relaxedFailed = false;
 let current: BackendName | undefined;
@@ -86,18 +103,27 @@ export function defaultBackendName(): BackendName {
 function wantedBinary(name: BackendName): BackendBinary {
   if (name === 'js') return 'js';
   if (name === 'wasm') return 'scalar';
+  if (threadCount > 1) return 'simd-threads';
   const relaxedSource = sources.relaxedWasm !== undefined || (sources.simdWasm === undefined && !relaxedFailed);
   return allowRelaxed && relaxedSource && relaxedSimdSupported() ? 'relaxed-simd' : 'simd';
 }
 
 function load(binary: BackendBinary): Promise<Backend> {
   const have = instances[binary];
-  if (have) return Promise.resolve(have);
+  if (have && binary === 'simd-threads' && (have.pool?.threads !== threadCount || have.pool.closed)) {
+    // Another thread count: a new instance (models move to it on their next call).
+    have.pool?.close();
+    delete instances[binary];
+    delete pending[binary];
+  } else if (have) return Promise.resolve(have);
   let p = pending[binary];
   if (!p) {
     p = (async () => {
       if (binary === 'js') return createJsBackend();
       if (binary === 'scalar') return instantiateWasmBackend('wasm', await compileWasm(sources.wasm ?? defaultWasmUrl('wasm')));
+      if (binary === 'simd-threads') {
+        return instantiateThreadsBackend(await compileWasm(sources.threadsWasm ?? defaultWasmUrl('wasm-threads')), threadCount);
+      }
       const src = binary === 'relaxed-simd'
         ? sources.relaxedWasm ?? defaultWasmUrl('wasm-relaxed')
         : sources.simdWasm ?? defaultWasmUrl('wasm-simd');
@@ -154,25 +180,57 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (options.relaxedSimd !== undefined && typeof options.relaxedSimd !== 'boolean') {
     throw new TypeError(`ready: relaxedSimd must be a boolean, got ${describe(options.relaxedSimd)}`);
   }
+  const th = options.threads;
+  if (th !== undefined && (typeof th !== 'number' || !Number.isInteger(th) || th < 1 || th > MAX_THREADS)) {
+    throw new RangeError(`ready: threads must be an integer from 1 to ${MAX_THREADS}, got ${describe(th)}`);
+  }
+  if (th !== undefined && th > 1 && !threadsSupported()) {
+    throw new Error(
+      `ready: threads = ${th} needs SharedArrayBuffer and workers; this page is not cross-origin isolated ` +
+        '(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+    );
+  }
   if (options.simdWasm !== undefined) sources.simdWasm = options.simdWasm;
   if (options.relaxedWasm !== undefined) {
     sources.relaxedWasm = options.relaxedWasm;
     relaxedFailed = false;
   }
   if (options.wasm !== undefined) sources.wasm = options.wasm;
+  if (options.threadsWasm !== undefined) sources.threadsWasm = options.threadsWasm;
   if (options.relaxedSimd !== undefined) allowRelaxed = options.relaxedSimd;
+  const prevThreads = threadCount;
+  if (th !== undefined) threadCount = th;
   const name = getBackend();
-  await init(name);
+  if (th !== undefined && th > 1 && name !== 'wasm-simd') {
+    threadCount = prevThreads;
+    throw new Error(`ready: threads = ${th} needs the 'wasm-simd' backend, but '${name}' is selected`);
+  }
+  try {
+    await init(name);
+  } catch (err) {
+    threadCount = prevThreads;
+    throw err;
+  }
   current ??= name;
+  if (threadCount === 1 && instances['simd-threads']) {
+    // Back to one thread: stop the workers (models move to the one-thread instance on their next call).
+    instances['simd-threads'].pool?.close();
+    delete instances['simd-threads'];
+    delete pending['simd-threads'];
+  }
 }
+
+/** Upper bound for ready({ threads }). */
+const MAX_THREADS = 64;
 
 /** The selected backend and the kernel build it runs ('relaxed-simd', 'simd', 'scalar' or 'js'). */
 export function backendInfo(): BackendInfo {
   const name = getBackend();
   const bin = resolved[name];
   const be = bin !== undefined ? instances[bin] : undefined;
-  if (be) return { name, binary: be.binary, ready: true };
-  return { name, binary: wantedBinary(name), ready: name === 'js' };
+  if (be) return { name, binary: be.binary, ready: true, threads: be.pool?.threads ?? 1 };
+  const binary = wantedBinary(name);
+  return { name, binary, ready: name === 'js', threads: binary === 'simd-threads' ? threadCount : 1 };
 }
 
 /** The live backend object (for layers); the js backend needs no setup. */

@@ -6,6 +6,7 @@
 import { Arena } from './arena.js';
 import { ARENA_BASE, type Backend, type BackendBinary } from './backend.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
+import { CONTROL_BYTES, ThreadPool } from './threads.js';
 
 export type WasmSource = BufferSource | URL | string | WebAssembly.Module;
 
@@ -14,6 +15,7 @@ export const WASM_FILES = {
   'wasm-relaxed': 'wasm-rnn.relaxed.wasm',
   wasm: 'wasm-rnn.wasm',
   'wasm-debug': 'wasm-rnn.debug.wasm',
+  'wasm-threads': 'wasm-rnn.threads.wasm',
 } as const;
 export type WasmFlavor = keyof typeof WASM_FILES;
 
@@ -68,6 +70,8 @@ export function defaultWasmUrl(flavor: WasmFlavor): URL {
       return new URL('../../build/wasm-rnn.wasm', import.meta.url);
     case 'wasm-debug':
       return new URL('../../build/wasm-rnn.debug.wasm', import.meta.url);
+    case 'wasm-threads':
+      return new URL('../../build/wasm-rnn.threads.wasm', import.meta.url);
   }
 }
 
@@ -131,18 +135,42 @@ export async function instantiateWasmBackend(
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const e = instance.exports as Record<string, unknown>;
+  // No warm-up calls here: measured on Node 20, twenty small calls of every kernel did not make
+  // the first real forward any faster (V8 tiers up on its own budget) and cost ~2 ms of ready().
+  return { name, binary, arena: arenaFor(e, memory), kernels: kernelsOf(e) };
+}
+
+/** The shared memory's maximum (pages): 2 GiB. A shared memory must declare one. */
+export const SHARED_MAX_PAGES = 32768;
+
+/**
+ * Instantiates build/wasm-rnn.threads.wasm on a shared memory and starts threads − 1 workers
+ * on the same module and memory (see ThreadPool).
+ */
+export async function instantiateThreadsBackend(module: WebAssembly.Module, threads: number): Promise<Backend> {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: SHARED_MAX_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const e = instance.exports as Record<string, unknown>;
+  const arena = arenaFor(e, memory);
+  const ctl = arena.alloc(CONTROL_BYTES);
+  arena.f32.fill(0, ctl >> 2, (ctl + CONTROL_BYTES) >> 2);
+  const pool = await ThreadPool.start(threads, module, memory, ctl, e);
+  return { name: 'wasm-simd', binary: 'simd-threads', arena, kernels: kernelsOf(e), pool };
+}
+
+function arenaFor(e: Record<string, unknown>, memory: WebAssembly.Memory): Arena {
   const heapBase = (e.heapBase as () => number)();
   if (heapBase > ARENA_BASE) {
     throw new Error(`wasm-rnn: module static data ends at ${heapBase}, above the arena base ${ARENA_BASE}`);
   }
-  const arena = new Arena(memory, ARENA_BASE);
+  return new Arena(memory, ARENA_BASE);
+}
+
+function kernelsOf(e: Record<string, unknown>): Kernels {
   const kernels = { packedSize: (n: number, k: number) => Math.ceil(n / PANEL) * PANEL * k } as Record<string, unknown>;
   for (const name of KERNEL_NAMES) {
     if (typeof e[name] !== 'function') throw new Error(`wasm-rnn: the module lacks the kernel '${name}'`);
     kernels[name] = e[name];
   }
-  // No warm-up calls here: measured on Node 20, twenty small calls of every kernel did not make
-  // the first real forward any faster (V8 tiers up on its own budget) and cost ~2 ms of ready().
-  return { name, binary, arena, kernels: kernels as unknown as Kernels };
+  return kernels as unknown as Kernels;
 }
-

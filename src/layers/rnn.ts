@@ -186,6 +186,21 @@ export abstract class RNNBase extends Module {
   }
 
   /** Packs W_ih and W_hh into the backend's panel layout (once per change of the weights). */
+  /** The kernels' cell code: 0 RNN tanh, 1 RNN relu, 2 LSTM, 3 GRU (see assembly/threads.ts). */
+  private cellCode(): number {
+    return this.mode === 'LSTM' ? 2 : this.mode === 'GRU' ? 3 : this.mode === 'RNN_RELU' ? 1 : 0;
+  }
+
+  /**
+   * The backend's thread pool when this layer's per-step work is worth splitting: below about
+   * 32k multiply-adds per step the two barriers per step cost more than the halved product.
+   * A pool closed by a failure leaves the layer on the caller's thread until ready({ threads }).
+   */
+  private poolFor(be: Backend, B: number): Backend['pool'] {
+    const pool = be.pool;
+    return pool && !pool.closed && B * this.gates * this.hiddenSize * this.hiddenSize >= PARALLEL_MIN_MACS ? pool : undefined;
+  }
+
   private ensurePacked(be: Backend): void {
     if (this.packedFresh) return;
     const ks = be.kernels;
@@ -332,6 +347,7 @@ export abstract class RNNBase extends Module {
     if (lengths) be.arena.i32.set(lengths, lay.len >> 2);
 
     const ks = be.kernels;
+    const pool = this.poolFor(be, B);
     const lenPtr = lengths ? lay.len : 0;
     const relu = this.mode === 'RNN_RELU' ? 1 : 0;
     const BH = B * H, tapeStep = B * lay.tapeW * 4;
@@ -344,8 +360,15 @@ export abstract class RNNBase extends Module {
         const bih = this.bias ? this.paramPtr(this.bIh[k]) : 0;
         const bhh = this.bias ? this.paramPtr(this.bHh[k]) : 0;
         const gx = lay.gx, s = lay.s;
-        ks.gemm(gx, inPtr, wih, bih, TB, GH, inSize);
         const h = lay.h + k * BH * 4, c = lay.c + k * BH * 4;
+        if (pool && !training) {
+          // Inference on several threads: the same kernels split by columns and units, so the
+          // bits are those of the one-thread loop below.
+          pool.run('gemmPart', gx, inPtr, wih, bih, TB, GH, inSize);
+          pool.run('seq', this.cellCode(), T, d, h, c, outPtr + d * H * 4, DH, gx, whh, bhh, s, B, H, lenPtr, 0, 0, 0, 0);
+          continue;
+        }
+        ks.gemm(gx, inPtr, wih, bih, TB, GH, inSize);
         const tape = lay.tape + k * T * tapeStep, hist = lay.hist + k * TB * H * 4;
         for (let step = 0; step < T; step++) {
           const t = d === 0 ? step : T - 1 - step;
@@ -650,6 +673,7 @@ export abstract class RNNBase extends Module {
     if (isLSTM) f.set((state.c as Tensor).data, wsF + cOff);
 
     const ks = be.kernels;
+    const pool = this.poolFor(be, B);
     let inPtr = ws + xOff * 4, inSize = I, outPtr = 0;
     for (let l = 0; l < L; l++) {
       outPtr = ws + (l % 2 === 0 ? y0 : y1) * 4;
@@ -658,6 +682,12 @@ export abstract class RNNBase extends Module {
       const bhh = this.bias ? this.paramPtr(this.bHh[l]) : 0;
       const g = ws + gOff * 4, s = ws + sOff * 4;
       const h = ws + (hOff + l * B * H) * 4, c = ws + (cOff + l * B * H) * 4;
+      if (pool) {
+        pool.run('seq', this.cellCode(), 1, 0, h, c, outPtr, H, g, whh, bhh, s, B, H, 0, inPtr, wih, bih, inSize);
+        inPtr = outPtr;
+        inSize = H;
+        continue;
+      }
       ks.gemm(g, inPtr, wih, bih, B, GH, inSize);
       if (isLSTM) ks.lstmStep(h, c, outPtr, H, g, h, c, whh, bhh, s, B, H, 0, 0);
       else if (this.mode === 'GRU') ks.gruStep(h, outPtr, H, g, h, whh, bhh, s, B, H, 0, 0);
@@ -671,6 +701,16 @@ export abstract class RNNBase extends Module {
     copyOut(g, outPtr >> 2, result);
     return result;
   }
+}
+
+/** Recurrent multiply-adds per step below which a layer stays on one thread. */
+let PARALLEL_MIN_MACS = 32768;
+
+/** Internal (tests): the size threshold for the thread pool; returns the previous value. */
+export function setParallelMinMacs(n: number): number {
+  const prev = PARALLEL_MIN_MACS;
+  PARALLEL_MIN_MACS = n;
+  return prev;
 }
 
 const align64 = (n: number): number => Math.ceil(n / 64) * 64;
