@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bench } from 'tinybench';
-import { backendInstanceForBench, setBackend } from './lib/backend.js';
+import { backendInstanceForBench, ready, setBackend } from './lib/backend.js';
 import { coldStart, measurePeak, packageSize } from './lib/machine.js';
+import { time } from './lib/timing.js';
 import { makeLayer, ourRunner } from './lib/ours.js';
 import { maxAbsDiff } from './peers/onnx-model.js';
 import { markdown, svgChart, targets } from './lib/report.js';
@@ -26,11 +26,11 @@ import { Random } from '../dist/random.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
-const OURS = ['wasm-simd', 'wasm', 'js'];
+const OURS = ['wasm-simd', 'wasm-simd-2t', 'wasm', 'js'];
 
 const USAGE = `usage: node bench/run.js [--quick] [--json] [--only A,B,…] [--runners wasm-simd,ort-web-1t,…]
   workloads: ${WORKLOADS.map((w) => w.id).join(', ')}
-  runners:   ${OURS.join(', ')} and the peers in bench/peers (ort-web-1t, ort-web, ort-node, tfjs-wasm, tfjs-cpu)`;
+  runners:   ${OURS.join(', ')} and the peers in bench/peers (ort-web-1t, ort-web, ort-web-2t, ort-node, tfjs-wasm, tfjs-cpu)`;
 
 function parseArgs(argv) {
   const cfg = { quick: false, json: false, only: null, runners: null };
@@ -60,38 +60,17 @@ async function loadPeers() {
   const file = join(HERE, 'peers', 'index.js');
   if (!existsSync(file)) return [];
   const { PEERS } = await import(file);
-  return PEERS;
+  const { childPeer } = await import(join(HERE, 'peers', 'child.js'));
+  // After 'ort-web' so that the parent's ORT-Web (1 thread here) is timed first.
+  const at = PEERS.findIndex((p) => p.name === 'ort-web') + 1;
+  return [...PEERS.slice(0, at), childPeer({ name: 'ort-web-2t', description: 'onnxruntime-web (Wasm SIMD, 2 threads, in a child process)' }), ...PEERS.slice(at)];
 }
 
-
-function quantile(sorted, q) {
-  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-/** Times fn with tinybench; budgets from the duration of one call. */
-async function time(name, fn, perCallMs, quick, step) {
-  const slow = perCallMs > 50;
-  // A step is ~20–50 µs: time batches of steps so each sample is well above the timer's grain.
-  const batch = step ? Math.max(1, Math.min(1000, Math.round(2 / Math.max(perCallMs, 1e-4)))) : 1;
-  const task = batch === 1 ? fn : async () => {
-    for (let i = 0; i < batch; i++) await fn();
-  };
-  const bench = new Bench({
-    name, time: quick ? 300 : 1000, iterations: quick ? 3 : 5,
-    warmupTime: slow ? 0 : quick ? 60 : 200, warmupIterations: slow ? 1 : quick ? 5 : 10,
-    retainSamples: true, throws: true,
-  });
-  bench.add(name, task);
-  await bench.run();
-  const lat = bench.tasks[0].result.latency;
-  const s = [...lat.samples].sort((a, b) => a - b).map((v) => v / batch);
-  return { medianMs: lat.p50 / batch, p25Ms: quantile(s, 0.25), p75Ms: quantile(s, 0.75), samples: lat.samplesCount, stepsPerSample: batch };
-}
 
 /** GEMM and matvec kernel throughput on wasm-simd, straight on the kernels. */
 async function kernelRates(peak, quick) {
   await setBackend('wasm-simd');
+  await ready({ threads: 1 });
   const be = backendInstanceForBench('wasm-simd');
   const k = be.kernels, a = be.arena;
   const one = async (m, n, kk) => {
@@ -151,11 +130,17 @@ async function main() {
       }
       let p;
       try {
-        p = await r.prepare(w, stateDict, input);
-        const t0 = performance.now();
-        await p.run();
-        const first = performance.now() - t0;
-        const out = await p.lastOutput();
+        let out, stats, first = 0;
+        if (r.inChild) {
+          // Prepared, checked-run and timed in a process of its own (see bench/peers/child.js).
+          ({ output: out, stats } = await r.measure(w, stateDict, input, cfg.quick));
+        } else {
+          p = await r.prepare(w, stateDict, input);
+          const t0 = performance.now();
+          await p.run();
+          first = performance.now() - t0;
+          out = await p.lastOutput();
+        }
         if (r.name === 'js') reference = out;
         const diff = reference ? maxAbsDiff(out, reference) : undefined;
         const tol = w.train ? 1e-3 : 1e-4;
@@ -164,7 +149,7 @@ async function main() {
           log(`  ${w.id} ${r.name}: output differs (${diff}) — not timed`);
           continue;
         }
-        const stats = await time(`${w.id}/${r.name}`, () => p.run(), first, cfg.quick, !!w.step);
+        stats ??= await time(`${w.id}/${r.name}`, () => p.run(), first, cfg.quick, !!w.step);
         const c = { workload: w.id, runner: r.name, ...stats, gflops: flopsOf(w) / (stats.medianMs * 1e6), maxAbsDiff: diff, approximate: !!sup.approximate };
         if (w.train) c.tokensPerSecond = (w.T * w.B) / (stats.medianMs / 1000);
         cells.push(c);
@@ -213,7 +198,7 @@ async function main() {
     return;
   }
   log('');
-  for (const t of run.targets) log(`${t.ok === null ? 'n/a ' : t.ok ? 'met ' : 'MISS'}  ${t.what}: ${t.value}`);
+  for (const t of run.targets) log(`${t.ok === undefined ? '    ' : t.ok === null ? 'n/a ' : t.ok ? 'met ' : 'MISS'}  ${t.what}: ${t.value}`);
   log(`\nwrote ${run.rawFile}${full ? ', bench/RESULTS.md and bench/results/chart.svg' : ''} (${run.durationS} s)`);
 }
 

@@ -1,3 +1,3 @@
 /** Access to a backend's kernels for the kernel-throughput cells (internal API of the built package). */
-export { setBackend } from '../../dist/index.js';
+export { ready, setBackend } from '../../dist/index.js';
 export { backendInstance as backendInstanceForBench } from '../../dist/backend/index.js';

@@ -3,7 +3,7 @@
  * supports(w), prepare(w, stateDict, input) → { run, lastOutput, dispose }.
  */
 import {
-  Adam, Forecaster, GRU, LSTM, LanguageModel, RNN, Tensor, clipGradNorm, setBackend,
+  Adam, Forecaster, GRU, LSTM, LanguageModel, RNN, Tensor, clipGradNorm, ready, setBackend,
 } from '../../dist/index.js';
 import { Random } from '../../dist/random.js';
 
@@ -29,16 +29,24 @@ function trainer(w, seed) {
   return { model, batch: { x, y, T: w.T, B: w.B } };
 }
 
-export function ourRunner(backend) {
+/**
+ * A runner for one of our backends; 'wasm-simd-2t' is wasm-simd after ready({ threads: 2 })
+ * (inference only: training runs on the caller's thread whatever the pool).
+ */
+export function ourRunner(name) {
+  const threads = Number(/-(\d+)t$/.exec(name)?.[1] ?? 1);
+  const backend = name.replace(/-\d+t$/, '');
   return {
-    name: backend,
+    name,
     ours: true,
-    description: `wasm-rnn ${backend}`,
-    async supports() {
+    description: threads > 1 ? `wasm-rnn ${backend}, ready({ threads: ${threads} })` : `wasm-rnn ${backend}`,
+    async supports(w) {
+      if (threads > 1 && w.train) return { ok: false, reason: 'training runs on one thread (threads split inference)' };
       return { ok: true };
     },
     async prepare(w, stateDict, input) {
       await setBackend(backend);
+      if (backend === 'wasm-simd') await ready({ threads });
       if (w.train) {
         const { model, batch } = trainer(w, 0);
         const opt = new Adam(model, { lr: 1e-3 });

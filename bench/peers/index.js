@@ -18,6 +18,7 @@
  * Peers (all packages are optional devDependencies: a missing one makes supports() say so):
  *   ort-web-1t  onnxruntime-web in Node, Wasm SIMD, env.wasm.numThreads = 1
  *   ort-web     onnxruntime-web with its default thread count (min(4, ceil(cores / 2)); 1 on 2 cores)
+ *   ort-web-2t  onnxruntime-web with numThreads = 2, in a child process (./child.js), timed there
  *   ort-node    onnxruntime-node (native CPU EP), intraOpNumThreads = interOpNumThreads = 1
  *   tfjs-wasm   @tensorflow/tfjs layers on @tensorflow/tfjs-backend-wasm
  *   tfjs-cpu    @tensorflow/tfjs layers on its pure-JS cpu backend
@@ -429,3 +430,11 @@ export const PEERS = [
   tfPeer({ name: 'tfjs-wasm', backend: 'wasm' }),
   tfPeer({ name: 'tfjs-cpu', backend: 'cpu' }),
 ];
+
+/**
+ * onnxruntime-web with an explicit thread count, for a process of its own (bench/peers/child.js:
+ * the count is fixed when its Wasm module initialises, once per process).
+ */
+export function ortWebPeer(threads) {
+  return ortPeer({ name: `ort-web-${threads}t`, pkg: 'onnxruntime-web', threads, describe: `Wasm SIMD, ${threads} threads`, load: loadOrtWeb });
+}
