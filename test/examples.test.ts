@@ -24,6 +24,12 @@ describe('examples', () => {
     expect(out).toContain("first values [ '0.028289', '-0.084092', '-0.052797', '-0.031929' ]");
   });
 
+  it('examples/threads.mjs (the README threads snippet)', () => {
+    const out = run('examples/threads.mjs');
+    expect(out).toMatch(/binary: 'simd-threads', ready: true, threads: 2/);
+    expect(out).toMatch(/output \[ 64, 256 \]\nstep h\[0\.\.3\] \[ '-?\d\.\d{4}', '-?\d\.\d{4}', '-?\d\.\d{4}' \]\n1 \[ 64, 256 \]/);
+  });
+
   it('examples/train-step.mjs (the README training snippet)', () => {
     expect(run('examples/train-step.mjs')).toMatch(/loss [\d.]+ grad norm [\d.]+ dx \[ 5, 2, 3 \]/);
   });
