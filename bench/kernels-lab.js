@@ -12,6 +12,14 @@
 //
 // Ceilings measured on this machine class (shared/KERNEL-NOTES.md): f32x4 mul+add ≈ 51–57
 // GFLOP/s, packed-panel matvec ≈ 39 GFLOP/s (Node 20), scalar f32 ≈ 13.
+//
+// Variants tried and rejected (timed against the kept kernel in one process, same data):
+// - batch-1 matvec as a 1×32 tile (two adjacent panels, 8 accumulator chains, one A splat per 8
+//   multiply-adds, kk summed in order): 15.6–16.3 GFLOP/s against 17.4–27.6 for the kept 1×16
+//   tile with its even/odd kk split (N 512–2048, K 128–512; 2026-11-23, machine at about half the
+//   ceiling above). The matvec rate is flat from 256 KiB to 4 MiB of W, so neither tile is limited
+//   by the cache level here.
+// - threads (assembly/threads.ts) split the panels and units instead: each core streams half of W.
 import { readFile } from 'node:fs/promises';
 
 const quick = process.argv.includes('--quick');
