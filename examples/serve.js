@@ -2,11 +2,21 @@
 /**
  * A tiny read-only static file server for trying wasm-rnn in a browser (no dependencies).
  *
- *   npm run build && node examples/serve.js [port]
+ *   npm run build && node examples/serve.js [port] [--cross-origin-isolated]
  *
  * serves the package root on http://127.0.0.1:<port>/ (default 8080; 0 picks a free port)
  * and prints the URL of the demo page. Browsers only run ES modules and fetch .wasm over
- * HTTP, not from file://, hence this script. test/browser.test.ts reuses createStaticServer.
+ * HTTP, not from file://, hence this script. test/browser.test.ts and
+ * test/browser-threads.test.ts reuse startStaticServer.
+ *
+ * Cross-origin isolation (for `ready({ threads })`, which needs SharedArrayBuffer): the option
+ * `{ crossOriginIsolated: true }` of createStaticServer/startStaticServer (the CLI flag
+ * --cross-origin-isolated) adds `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp` to every response, so pages served from it have
+ * `crossOriginIsolated === true` (on http://127.0.0.1 or localhost, which count as secure
+ * contexts). Under require-corp a page may only load same-origin resources or cross-origin ones
+ * that opt in (CORS or Cross-Origin-Resource-Policy); everything this server serves is
+ * same-origin, so it needs no CORP header. Off by default: plain responses, as before.
  */
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -36,15 +46,21 @@ export const MIME_TYPES = {
  * GET only, no directory listings (a directory serves its index.html), no dotfiles, and no
  * path that resolves (also through symlinks) outside rootDir.
  *
+ * With `crossOriginIsolated: true` every response (errors and redirects too) also carries the
+ * COOP/COEP headers that make a page cross-origin isolated (see the header comment).
+ *
  * @param {string} rootDir
- * @param {{ onRequest?: (info: { method: string, path: string, status: number }) => void }} [options]
+ * @param {{ onRequest?: (info: { method: string, path: string, status: number }) => void, crossOriginIsolated?: boolean }} [options]
  * @returns {import('node:http').Server}
  */
 export function createStaticServer(rootDir, options = {}) {
   const root = resolve(rootDir);
   const rootReal = realpath(root);
   rootReal.catch(() => {}); // a missing root answers 404 per request, not an unhandled rejection
-  const { onRequest } = options;
+  const { onRequest, crossOriginIsolated = false } = options;
+  const isolation = crossOriginIsolated
+    ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+    : {};
 
   return createServer((req, res) => {
     const method = req.method ?? '';
@@ -54,7 +70,7 @@ export function createStaticServer(rootDir, options = {}) {
         logged = true;
         onRequest?.({ method, path: req.url ?? '', status });
       }
-      res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+      res.writeHead(status, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...isolation, ...headers });
       return body;
     };
     const fail = (status, message, headers = {}) =>
@@ -112,7 +128,7 @@ export function createStaticServer(rootDir, options = {}) {
  * its base URL, e.g. http://127.0.0.1:8080.
  *
  * @param {string} rootDir
- * @param {{ host?: string, port?: number, onRequest?: (info: { method: string, path: string, status: number }) => void }} [options]
+ * @param {{ host?: string, port?: number, onRequest?: (info: { method: string, path: string, status: number }) => void, crossOriginIsolated?: boolean }} [options]
  * @returns {Promise<{ server: import('node:http').Server, url: string }>}
  */
 export function startStaticServer(rootDir, options = {}) {
@@ -132,15 +148,21 @@ export function startStaticServer(rootDir, options = {}) {
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (isMain) {
   const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
-  const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`usage: node examples/serve.js [port]   (got port ${process.argv[2] ?? process.env.PORT})`);
+  const args = process.argv.slice(2);
+  const isolated = args.includes('--cross-origin-isolated');
+  const positional = args.filter((a) => a !== '--cross-origin-isolated');
+  const port = Number(positional[0] ?? process.env.PORT ?? 8080);
+  if (positional.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(
+      `usage: node examples/serve.js [port] [--cross-origin-isolated]   (got ${positional.join(' ') || `PORT=${process.env.PORT}`})`,
+    );
     process.exit(2);
   }
   const { url } = await startStaticServer(packageRoot, {
     port,
+    crossOriginIsolated: isolated,
     onRequest: ({ method, path, status }) => console.log(`${status} ${method} ${path}`),
   });
-  console.log(`wasm-rnn: serving ${packageRoot} (read-only)`);
+  console.log(`wasm-rnn: serving ${packageRoot} (read-only${isolated ? ', cross-origin isolated' : ''})`);
   console.log(`open ${url}/examples/browser/   (run \`npm run build\` first; Ctrl+C to stop)`);
 }
