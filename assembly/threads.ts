@@ -19,9 +19,12 @@ import { gruGates, lstmGates, rnnGates } from './cells';
 
 // @ts-ignore: decorator
 @inline const PANEL: i32 = 16;
-/** Spins (atomic loads) before a thread that may wait sleeps in the barrier (~50–200 µs). */
+/**
+ * Spins (atomic loads) before a thread that may wait sleeps in the barrier (~0.1–0.3 ms): longer
+ * than the usual imbalance between two threads' halves of a step, so a calm machine rarely sleeps.
+ */
 // @ts-ignore: decorator
-@inline const SPIN_BEFORE_WAIT: i32 = 1 << 15;
+@inline const SPIN_BEFORE_WAIT: i32 = 1 << 17;
 /** A sleeping thread re-checks the poison word this often (ns). */
 // @ts-ignore: decorator
 @inline const WAIT_NS: i64 = 20_000_000;
@@ -35,7 +38,9 @@ import { gruGates, lstmGates, rnnGates } from './cells';
 /**
  * Sense-reversing barrier: [bar] arrivals, [bar+4] generation, [bar+8] sleepers, [bar+12] 1 if
  * the caller's thread (tid 0) may wait (set by the pool: Node, or a browser worker), [bar+16]
- * poison: set when a thread failed, so the others trap instead of waiting for it forever. The last
+ * poison: set when a thread failed, so the others trap instead of waiting for it forever;
+ * [bar+20] how many times a thread slept, [bar+24] barriers passed (both read and reset by the
+ * pool after each call). The last
  * thread to arrive resets the count, then bumps the generation (sequentially consistent
  * atomics, so nobody sees the new generation before the reset) and wakes all sleepers, if any.
  * The others spin a while and then wait — except a caller that may not wait, which only spins.
@@ -45,6 +50,7 @@ import { gruGates, lstmGates, rnnGates } from './cells';
 function barrier(bar: usize, tid: i32, nth: i32): void {
   if (ASC_FEATURE_THREADS) {
     if (nth <= 1) return;
+    if (tid == 0) store<i32>(bar, load<i32>(bar, 24) + 1, 24); // barriers passed (only tid 0 writes)
     const gen = atomic.load<i32>(bar, 4);
     if (atomic.add<i32>(bar, 1) == nth - 1) {
       atomic.store<i32>(bar, 0);
@@ -58,6 +64,9 @@ function barrier(bar: usize, tid: i32, nth: i32): void {
       spins++;
       if (mayWait) {
         if (spins > SPIN_BEFORE_WAIT) {
+          // Counted for the pool: frequent sleeps mean the threads do not run at the same time
+          // (busy cores), and the pool then falls back to one thread for a while.
+          atomic.add<i32>(bar, 1, 20);
           atomic.add<i32>(bar, 1, 8);
           atomic.wait<i32>(bar + 4, gen, WAIT_NS);
           atomic.sub<i32>(bar, 1, 8);

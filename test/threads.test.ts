@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, Tensor, backendInfo, ready, setBackend, type RNNBase } from '../src/index.js';
 import { backendInstance } from '../src/backend/index.js';
 import { setParallelMinMacs } from '../src/layers/rnn.js';
+import { ContentionGuard } from '../src/backend/threads.js';
 import { fixture, randomData, type Json } from './helpers.js';
 
 interface Case {
@@ -56,7 +57,7 @@ function expectSameBits(got: Outputs, want: Outputs, what: string): void {
 
 async function threads(n: number): Promise<void> {
   await setBackend('wasm-simd');
-  await ready({ threads: n, relaxedSimd: false });
+  await ready({ threads: n, relaxedSimd: false, adaptiveThreads: false });
 }
 
 type Maker = () => RNNBase & { forward: LSTM['forward'] };
@@ -135,6 +136,66 @@ for (const n of [2, 3]) {
     });
   });
 }
+
+describe('ContentionGuard: one thread while the cores are busy', () => {
+  it('never pauses on calm calls', () => {
+    const g = new ContentionGuard();
+    for (let t = 0; t < 100; t++) {
+      g.record(1, 256, t); // one sleep in 256 barriers: calm
+      expect(g.allows(t)).toBe(true);
+    }
+  });
+  it('pauses 25 ms after a window with a quarter of its barriers asleep, doubling up to 1 s, reset by a calm window', () => {
+    const g = new ContentionGuard();
+    g.record(64, 256, 1000);
+    expect(g.allows(1000)).toBe(false);
+    expect(g.allows(1024.9)).toBe(false);
+    expect(g.allows(1025)).toBe(true);
+    let now = 1025;
+    for (const pause of [50, 100, 200, 400, 800, 1000, 1000]) {
+      g.record(200, 256, now);
+      expect(g.allows(now + pause - 0.1), `pause ${pause}`).toBe(false);
+      expect(g.allows(now + pause)).toBe(true);
+      now += pause;
+    }
+    g.record(0, 256, now); // calm: back to the shortest pause
+    expect(g.allows(now)).toBe(true);
+    g.record(256, 256, now);
+    expect(g.allows(now + 24)).toBe(false);
+    expect(g.allows(now + 25)).toBe(true);
+  });
+  it('judges small calls (step(): 2 barriers) together, once they add up to 64 barriers', () => {
+    const g = new ContentionGuard();
+    for (let i = 0; i < 31; i++) {
+      g.record(1, 2, i);
+      expect(g.allows(i)).toBe(true);
+    }
+    g.record(1, 2, 31); // 64 barriers, 32 sleeps
+    expect(g.allows(31)).toBe(false);
+  });
+  it('a pool counts its barriers and sleeps for the guard, and adaptiveThreads: false keeps it running', async () => {
+    await threads(2);
+    const pool = backendInstance().pool!;
+    expect(pool.adaptive).toBe(false);
+    await ready({ adaptiveThreads: true });
+    expect(pool.adaptive).toBe(true);
+    const seen: [number, number][] = [];
+    const record = pool.guard.record.bind(pool.guard);
+    pool.guard.record = (s: number, b: number, now: number) => {
+      seen.push([s, b]);
+      record(s, b, now);
+    };
+    const m = new LSTM({ inputSize: 8, hiddenSize: 64, seed: 1 });
+    m.forward(new Tensor(randomData(10 * 8, 1), [10, 1, 8]));
+    m.dispose();
+    // gemmPart (1 barrier), then seq (2 per step); the counters are reset after each call.
+    expect(seen.map(([, b]) => b)).toEqual([1, 20]);
+    for (const [s, b] of seen) expect(s).toBeLessThanOrEqual(b * 2);
+    await expect(ready({ adaptiveThreads: 'yes' as never })).rejects.toThrow('ready: adaptiveThreads must be a boolean, got \'yes\'');
+    await ready({ adaptiveThreads: false });
+    expect(pool.adaptive).toBe(false);
+  });
+});
 
 describe('ready({ threads }) options', () => {
   it('rejects bad thread counts, naming the argument, and changes nothing', async () => {

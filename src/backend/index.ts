@@ -55,6 +55,13 @@ export interface ReadyOptions {
    * calls and at every time step: give them cores that are otherwise idle. 1 switches back.
    */
   threads?: number;
+  /**
+   * Whether the threads pause while the cores are busy (default true): when another process
+   * keeps a core, threads that meet at every time step wait for each other and run slower than
+   * one thread, so after calls in which a quarter of the barriers had to sleep, layers run on the
+   * calling thread for 25 ms (doubling while it lasts, up to 1 s). false: always use the threads.
+   */
+  adaptiveThreads?: boolean;
   /** Where to get the threads module (default: next to the package). */
   threadsWasm?: WasmSource;
 }
@@ -77,6 +84,7 @@ const resolved: Partial<Record<BackendName, BackendBinary>> = {};
 const sources: Omit<ReadyOptions, 'relaxedSimd' | 'threads'> = {};
 let allowRelaxed = false;
 let threadCount = 1;
+let adaptiveThreads = true;
 /** Set when the default relaxed binary failed to load: do not retry it on every call. */
 let relaxedFailed = false;
 let current: BackendName | undefined;
@@ -180,6 +188,9 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (options.relaxedSimd !== undefined && typeof options.relaxedSimd !== 'boolean') {
     throw new TypeError(`ready: relaxedSimd must be a boolean, got ${describe(options.relaxedSimd)}`);
   }
+  if (options.adaptiveThreads !== undefined && typeof options.adaptiveThreads !== 'boolean') {
+    throw new TypeError(`ready: adaptiveThreads must be a boolean, got ${describe(options.adaptiveThreads)}`);
+  }
   const th = options.threads;
   if (th !== undefined && (typeof th !== 'number' || !Number.isInteger(th) || th < 1 || th > MAX_THREADS)) {
     throw new RangeError(`ready: threads must be an integer from 1 to ${MAX_THREADS}, got ${describe(th)}`);
@@ -212,6 +223,9 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     throw err;
   }
   current ??= name;
+  if (options.adaptiveThreads !== undefined) adaptiveThreads = options.adaptiveThreads;
+  const pool = instances['simd-threads']?.pool;
+  if (pool) pool.adaptive = adaptiveThreads;
   if (threadCount === 1 && instances['simd-threads']) {
     // Back to one thread: stop the workers (models move to the one-thread instance on their next call).
     instances['simd-threads'].pool?.close();

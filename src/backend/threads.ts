@@ -3,9 +3,10 @@
  * the caller's thread, on one shared WebAssembly.Memory.
  *
  * Protocol (Int32 words of a 64-byte aligned control block in the shared memory):
- *   [0..4]   the kernels' barrier (arrivals, generation, sleepers, whether the caller's thread
+ *   [0..6]   the kernels' barrier (arrivals, generation, sleepers, whether the caller's thread
  *            may Atomics.wait — Node and browser workers may, a page's main thread may not —
- *            and the poison word a failing thread sets so that the others stop)
+ *            the poison word a failing thread sets so that the others stop, and two counters:
+ *            how often a thread had to sleep in a barrier, how many barriers were passed)
  *   [16]     command sequence number, bumped by the caller for every parallel call
  *   [17]     which kernel (index into PARALLEL_KERNELS; −1 = quit)
  *   [18]     number of arguments; [19] how many workers sleep on [16]
@@ -20,7 +21,7 @@
 export const PARALLEL_KERNELS = ['gemmPart', 'seq'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
-const POISON = 4, SEQ = 16, FN = 17, ARGC = 18, SLEEPERS = 19, ARGS = 32;
+const POISON = 4, SLEPT = 5, BARRIERS = 6, SEQ = 16, FN = 17, ARGC = 18, SLEEPERS = 19, ARGS = 32;
 export const CONTROL_BYTES = 256;
 
 const isNode =
@@ -98,12 +99,57 @@ function callerMayWait(): boolean {
   return typeof g.WorkerGlobalScope !== 'undefined';
 }
 
+/**
+ * Falls back to one thread while the cores are busy. Threads that meet at a barrier twice per
+ * time step only pay off when they run at the same time; when another process holds a core,
+ * each barrier waits for a descheduled thread and a forward gets several times slower than on
+ * one thread (measured: LSTM H256 batch 1 with a busy-looping process beside it, 5.9 ms on one
+ * thread, 18–23 ms on two). The signal is the barrier sleeps: a thread sleeps after ~0.1 ms of
+ * spinning, which a calm machine rarely needs. When at least a quarter of the barriers of the
+ * last calls (at least 64 barriers) slept, the pool pauses — callers run on one thread — for 25 ms, doubling on each
+ * contended retry up to 1 s; a calm call resets it.
+ */
+export class ContentionGuard {
+  private backoffMs = 0;
+  private resumeAt = -Infinity;
+  private sleeps = 0;
+  private barriers = 0;
+
+  /**
+   * Records one parallel call: its barrier sleeps and barriers, at time `now` (ms). Calls are
+   * pooled until they add up to WINDOW barriers (a step() call has two), then judged together.
+   */
+  record(sleeps: number, barriers: number, now: number): void {
+    this.sleeps += sleeps;
+    this.barriers += barriers;
+    if (this.barriers < WINDOW) return;
+    if (this.sleeps * 4 >= this.barriers) {
+      this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs > 0 ? this.backoffMs * 2 : MIN_BACKOFF_MS);
+      this.resumeAt = now + this.backoffMs;
+    } else {
+      this.backoffMs = 0;
+    }
+    this.sleeps = this.barriers = 0;
+  }
+
+  /** Whether a call at time `now` may use the threads. */
+  allows(now: number): boolean {
+    return now >= this.resumeAt;
+  }
+}
+const WINDOW = 64;
+const MIN_BACKOFF_MS = 25, MAX_BACKOFF_MS = 1000;
+
 export class ThreadPool {
   private readonly ctlView: Int32Array;
   private readonly fns: ((...args: number[]) => void)[];
   private seq = 0;
   /** Set by close() and by a failed call: the pool no longer runs anything. */
   closed = false;
+  /** Pauses the pool while its threads keep missing each other (see ContentionGuard). */
+  readonly guard = new ContentionGuard();
+  /** false: never pause (ready({ adaptiveThreads: false })). */
+  adaptive = true;
 
   private constructor(
     /** Threads taking part in a call, the caller's included. */
@@ -155,6 +201,7 @@ export class ThreadPool {
     if (Atomics.load(I, SLEEPERS) !== 0) Atomics.notify(I, SEQ);
     try {
       this.fns[I[FN]](0, this.threads, this.ctl, ...args);
+      this.guard.record(Atomics.exchange(I, SLEPT, 0), Atomics.exchange(I, BARRIERS, 0), performance.now());
     } catch (err) {
       // A thread failed mid-call (the others are stuck at a barrier): poison, stop them all.
       const worker = Atomics.load(I, POISON) !== 0;
@@ -166,6 +213,11 @@ export class ThreadPool {
           `(${(err as Error).message}); the thread pool is closed — call ready({ threads }) to start a new one`,
       );
     }
+  }
+
+  /** Whether a parallel call now would run on the threads (open, and not paused by the guard). */
+  get available(): boolean {
+    return !this.closed && (!this.adaptive || this.guard.allows(performance.now()));
   }
 
   /** Stops the workers (they exit at once; a pool is not reusable). */

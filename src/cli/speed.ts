@@ -13,7 +13,8 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
-  Adam, BACKEND_NAMES, LSTM, LanguageModel, Tensor, clipGradNorm, setBackend, type BackendName, type StepState,
+  Adam, BACKEND_NAMES, LSTM, LanguageModel, Tensor, clipGradNorm, ready, setBackend, threadsSupported,
+  type BackendName, type StepState,
 } from '../index.js';
 import { Random } from '../random.js';
 
@@ -32,9 +33,20 @@ interface Config {
   json: boolean;
 }
 
+/** Our backends, plus 'wasm-simd ×2': wasm-simd after ready({ threads: 2 }) (inference only). */
+type Runner = BackendName | 'wasm-simd ×2';
+const TWO = 'wasm-simd ×2' as const;
+
+/** Selects a runner: its backend, and 2 threads or 1 for wasm-simd. */
+async function use(r: Runner): Promise<void> {
+  const be: BackendName = r === TWO ? 'wasm-simd' : r;
+  await setBackend(be);
+  if (be === 'wasm-simd') await ready({ threads: r === TWO ? 2 : 1 });
+}
+
 interface Row {
   workload: 'B' | 'S' | 'T1';
-  backend: BackendName;
+  backend: Runner;
   /** Milliseconds per forward (B) or per step (S). */
   medianMs: number;
   minMs: number;
@@ -109,6 +121,8 @@ async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   const log = cfg.json ? (_s: string) => {} : (s: string) => console.log(s);
   const backends = [...BACKEND_NAMES] as BackendName[]; // 'wasm-simd', 'wasm', 'js'
+  // Inference also on two threads where the machine has them (bit-identical to one thread).
+  const inference: Runner[] = threadsSupported() && os.cpus().length >= 2 ? ['wasm-simd', TWO, 'wasm', 'js'] : backends;
 
   const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
   const date = new Date();
@@ -130,16 +144,16 @@ async function main(): Promise<void> {
   const xStep = xData.subarray(0, B * I);
 
   // 1. Agreement check.
-  const outs: Partial<Record<BackendName, { y: Float32Array; h: Float32Array; c: Float32Array }>> = {};
-  for (const be of backends) {
-    await setBackend(be);
+  const outs: Partial<Record<Runner, { y: Float32Array; h: Float32Array; c: Float32Array }>> = {};
+  for (const be of inference) {
+    await use(be);
     const r = lstm.forward(x);
     outs[be] = { y: r.output.data, h: r.h.data, c: r.c.data };
   }
   const ref = outs.js!;
   const agreement: Record<string, number> = {};
   let worst = 0;
-  for (const be of backends) {
+  for (const be of inference) {
     if (be === 'js') continue;
     const o = outs[be]!;
     const d = Math.max(maxAbsDiff(o.y, ref.y), maxAbsDiff(o.h, ref.h), maxAbsDiff(o.c, ref.c));
@@ -159,8 +173,8 @@ async function main(): Promise<void> {
   const targetMs = cfg.quick ? 250 : 1000;
   const warmMs = cfg.quick ? 60 : 250;
   const rows: Row[] = [];
-  for (const be of backends) {
-    await setBackend(be);
+  for (const be of inference) {
+    await use(be);
     const isJs = be === 'js';
     const fwd = (): void => {
       lstm.forward(x);
@@ -172,8 +186,8 @@ async function main(): Promise<void> {
       gflops: 0, speedupVsJs: 0, reps: samples.length,
     });
   }
-  for (const be of backends) {
-    await setBackend(be);
+  for (const be of inference) {
+    await use(be);
     const state: StepState = lstm.createState(B);
     const out = new Float32Array(B * H);
     // Batches of steps per sample: a single step is ~20 µs on wasm-simd, close to the timer's grain.
@@ -198,7 +212,7 @@ async function main(): Promise<void> {
   };
   const firstLoss: Partial<Record<BackendName, number>> = {};
   for (const be of backends) {
-    await setBackend(be);
+    await use(be);
     const lm = new LanguageModel({ vocabSize: LM.V, embeddingDim: LM.E, hiddenSize: LM.H, seed: SEED });
     const opt = new Adam(lm, { lr: 1e-3 });
     let loss = NaN;
@@ -278,7 +292,8 @@ async function main(): Promise<void> {
   log('');
   log('median/min: wall time per forward (B), per step (S) or per training step (T1, tokens/s = B·T / median),');
   log(`after warm-up; GFLOP/s from the median. T1 tokens/s: ${rows.filter((r) => r.workload === 'T1').map((r) => `${r.backend} ${Math.round((LM.B * LM.T) / (r.medianMs / 1000))}`).join(', ')}.`);
-  log('vs js: plain-JS median ÷ this median. One thread. Shared machines are noisy: re-run before quoting.');
+  log('vs js: plain-JS median ÷ this median. One thread, except wasm-simd ×2: ready({ threads: 2 }), which splits');
+  log('inference (not training) over a worker and the caller, bit-identical. Shared machines are noisy: re-run before quoting.');
 }
 
 main().catch((err: unknown) => {

@@ -194,11 +194,12 @@ export abstract class RNNBase extends Module {
   /**
    * The backend's thread pool when this layer's per-step work is worth splitting: below about
    * 32k multiply-adds per step the two barriers per step cost more than the halved product.
-   * A pool closed by a failure leaves the layer on the caller's thread until ready({ threads }).
+   * A pool closed by a failure leaves the layer on the caller's thread until ready({ threads }),
+   * and a pool paused because the cores are busy (ContentionGuard) for a while.
    */
   private poolFor(be: Backend, B: number): Backend['pool'] {
     const pool = be.pool;
-    return pool && !pool.closed && B * this.gates * this.hiddenSize * this.hiddenSize >= PARALLEL_MIN_MACS ? pool : undefined;
+    return pool && B * this.gates * this.hiddenSize * this.hiddenSize >= PARALLEL_MIN_MACS && pool.available ? pool : undefined;
   }
 
   private ensurePacked(be: Backend): void {
