@@ -18,29 +18,14 @@
  * (`apt-get install -y chromium`); without it the test fails unless WASM_RNN_SKIP_BROWSER=1,
  * which skips it.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-ignore -- a plain JS script without type declarations
 import { startStaticServer } from '../examples/serve.js';
+import { ROOT, SKIP_BROWSER, collectProblems, launchChromium, requireBrowserSetup, type Browser } from './browser-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = process.env.WASM_RNN_SKIP_BROWSER === '1';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REQUIRED = ['dist/esm/index.js', 'build/wasm-rnn.simd.wasm', 'build/wasm-rnn.threads.wasm'];
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
 const PAGE = '/test/browser/threads.html';
 const THREADS = 2;
 /** The models of threads.html, in order. */
@@ -88,12 +73,9 @@ interface Served {
   requests: { method: string; path: string; status: number }[];
 }
 
-const chromiumMissing = !existsSync(CHROMIUM);
-
-describe.skipIf(SKIP)('browser: ready({ threads: 2 }) in headless Chromium', () => {
+describe.skipIf(SKIP_BROWSER)('browser: ready({ threads: 2 }) in headless Chromium', () => {
   const servers: Served[] = [];
-  let context: BrowserContext | undefined;
-  let profileDir: string | undefined;
+  let browser: Browser | undefined;
   let isolated: PageRun;
   let plain: PageRun;
   let isolatedServer: Served;
@@ -112,15 +94,8 @@ describe.skipIf(SKIP)('browser: ready({ threads: 2 }) in headless Chromium', () 
 
   /** Opens threads.html from `base` in a new tab, runs it, collects its problems as `label: …`. */
   async function runPage(base: string, label: string): Promise<PageRun> {
-    const page: Page = await context!.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`${label}: console.error: ${msg.text()} (${msg.location().url})`);
-    });
-    page.on('pageerror', (err) => problems.push(`${label}: page error: ${err.stack ?? err.message}`));
-    page.on('requestfailed', (req) => problems.push(`${label}: request failed: ${req.url()} (${req.failure()?.errorText})`));
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`${label}: HTTP ${res.status()} for ${res.url()}`);
-    });
+    const page: Page = await browser!.context.newPage();
+    collectProblems(page, problems, label);
     const t0 = performance.now();
     try {
       await page.goto(`${base}${PAGE}`, { waitUntil: 'load', timeout: 60_000 });
@@ -140,35 +115,18 @@ describe.skipIf(SKIP)('browser: ready({ threads: 2 }) in headless Chromium', () 
   }
 
   beforeAll(async () => {
-    if (chromiumMissing) {
-      throw new Error(
-        `${CHROMIUM} not found: install Debian's Chromium (\`apt-get install -y chromium\`) ` +
-          'or set WASM_RNN_SKIP_BROWSER=1 to skip the browser test',
-      );
-    }
-    const missing = REQUIRED.filter((f) => !existsSync(join(ROOT, f)));
-    if (missing.length > 0) {
-      throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` before the browser test (npm test does)`);
-    }
-
+    requireBrowserSetup(REQUIRED);
     isolatedServer = await serve(true);
     plainServer = await serve(false);
-    profileDir = mkdtempSync(join(tmpdir(), 'wasm-rnn-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
     // One after the other: the isolated run's two threads should have the machine's cores.
     isolated = await runPage(isolatedServer.url, 'isolated');
     plain = await runPage(plainServer.url, 'not isolated');
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
+    await browser?.close();
     for (const { server } of servers) await new Promise<void>((ok) => server.close(() => ok()));
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     if (isolated) {
       const sum = (rs: { ms: number }[]): string => rs.reduce((s, r) => s + r.ms, 0).toFixed(0);
       console.log(

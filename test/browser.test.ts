@@ -9,34 +9,21 @@
  * (`apt-get install -y chromium`); without it the test fails unless WASM_RNN_SKIP_BROWSER=1,
  * which skips it.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-ignore -- a plain JS script without type declarations
 import { startStaticServer } from '../examples/serve.js';
+import { ROOT, SKIP_BROWSER, collectProblems, launchChromium, requireBrowserSetup, type Browser } from './browser-harness.js';
 import { fixture, maxAbs, type Json } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = process.env.WASM_RNN_SKIP_BROWSER === '1';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REQUIRED = [
   'dist/esm/index.js',
   'build/wasm-rnn.simd.wasm',
   'build/wasm-rnn.relaxed.wasm',
   'build/wasm-rnn.wasm',
-];
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
 ];
 const MODES = ['LSTM', 'GRU'] as const;
 const EPS32 = 2 ** -23;
@@ -74,48 +61,22 @@ function tolerance(c: Case, key: Key): number {
 }
 
 const cases = fixture<{ cases: Case[] }>('rnn.json').cases.filter((c) => (MODES as readonly string[]).includes(c.mode));
-const chromiumMissing = !existsSync(CHROMIUM);
-
-describe.skipIf(SKIP)('browser: ESM build in headless Chromium (wasm-simd)', () => {
+describe.skipIf(SKIP_BROWSER)('browser: ESM build in headless Chromium (wasm-simd)', () => {
   let server: Server | undefined;
   let baseUrl = '';
-  let context: BrowserContext | undefined;
+  let browser: Browser | undefined;
   let page: Page | undefined;
-  let profileDir: string | undefined;
   let run: PageRun;
   let wallMs = 0;
   const requests: { method: string; path: string; status: number }[] = [];
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (chromiumMissing) {
-      throw new Error(
-        `${CHROMIUM} not found: install Debian's Chromium (\`apt-get install -y chromium\`) ` +
-          'or set WASM_RNN_SKIP_BROWSER=1 to skip the browser test',
-      );
-    }
-    const missing = REQUIRED.filter((f) => !existsSync(join(ROOT, f)));
-    if (missing.length > 0) {
-      throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` before the browser test (npm test does)`);
-    }
-
+    requireBrowserSetup(REQUIRED);
     ({ server, url: baseUrl } = await startStaticServer(ROOT, { onRequest: (r: (typeof requests)[number]) => requests.push(r) }));
-    profileDir = mkdtempSync(join(tmpdir(), 'wasm-rnn-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      timeout: 60_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
-    });
+    browser = await launchChromium();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    collectProblems(page, problems);
 
     const t0 = performance.now();
     await page.goto(`${baseUrl}/test/browser/index.html`, { waitUntil: 'load', timeout: 60_000 });
@@ -132,9 +93,8 @@ describe.skipIf(SKIP)('browser: ESM build in headless Chromium (wasm-simd)', () 
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
+    await browser?.close();
     if (server) await new Promise<void>((ok) => server!.close(() => ok()));
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     if (run) {
       const worst = worstRatio(run.results);
       console.log(
@@ -189,7 +149,7 @@ describe.skipIf(SKIP)('browser: ESM build in headless Chromium (wasm-simd)', () 
   });
 
   it('the demo page in examples/browser runs', async () => {
-    const demo = await context!.newPage();
+    const demo = await browser!.context.newPage();
     const demoProblems: string[] = [];
     demo.on('console', (msg) => {
       if (msg.type() === 'error') demoProblems.push(`console.error: ${msg.text()}`);

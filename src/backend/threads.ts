@@ -154,7 +154,7 @@ export class ThreadPool {
   private constructor(
     /** Threads taking part in a call, the caller's included. */
     readonly threads: number,
-    /** Byte offset of the control block (the barrier is its first 16 bytes). */
+    /** Byte offset of the control block (the barrier words are its first 28 bytes). */
     readonly ctl: number,
     memory: WebAssembly.Memory,
     exports: Record<string, unknown>,
