@@ -138,6 +138,7 @@ export function markdown(run) {
     L.push('');
   }
   L.push('## Targets', '');
+  L.push('A target counts as met when either of our configurations (one thread, `wasm-simd`; two, `wasm-simd-2t`) meets it. Misses are explained, with their evidence, in [ANALYSIS.md](ANALYSIS.md).', '');
   L.push('| target | measured | met |', '|---|---:|:---:|');
   for (const t of targets(run)) L.push(`| ${t.what} | ${t.value} | ${t.ok === undefined ? '—' : t.ok === null ? 'n/a' : t.ok ? 'yes' : '**no**'} |`);
   L.push('');
