@@ -201,6 +201,10 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
         '(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
     );
   }
+  const name = getBackend();
+  if (th !== undefined && th > 1 && name !== 'wasm-simd') {
+    throw new Error(`ready: threads = ${th} needs the 'wasm-simd' backend, but '${name}' is selected`);
+  }
   if (options.simdWasm !== undefined) sources.simdWasm = options.simdWasm;
   if (options.relaxedWasm !== undefined) {
     sources.relaxedWasm = options.relaxedWasm;
@@ -211,11 +215,6 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (options.relaxedSimd !== undefined) allowRelaxed = options.relaxedSimd;
   const prevThreads = threadCount;
   if (th !== undefined) threadCount = th;
-  const name = getBackend();
-  if (th !== undefined && th > 1 && name !== 'wasm-simd') {
-    threadCount = prevThreads;
-    throw new Error(`ready: threads = ${th} needs the 'wasm-simd' backend, but '${name}' is selected`);
-  }
   try {
     await init(name);
   } catch (err) {
