@@ -185,7 +185,6 @@ export abstract class RNNBase extends Module {
     this.tape = null;
   }
 
-  /** Packs W_ih and W_hh into the backend's panel layout (once per change of the weights). */
   /** The kernels' cell code: 0 RNN tanh, 1 RNN relu, 2 LSTM, 3 GRU (see assembly/threads.ts). */
   private cellCode(): number {
     return this.mode === 'LSTM' ? 2 : this.mode === 'GRU' ? 3 : this.mode === 'RNN_RELU' ? 1 : 0;
@@ -202,6 +201,7 @@ export abstract class RNNBase extends Module {
     return pool && B * this.gates * this.hiddenSize * this.hiddenSize >= PARALLEL_MIN_MACS && pool.available ? pool : undefined;
   }
 
+  /** Packs W_ih and W_hh into the backend's panel layout (once per change of the weights). */
   private ensurePacked(be: Backend): void {
     if (this.packedFresh) return;
     const ks = be.kernels;
