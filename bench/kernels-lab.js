@@ -20,6 +20,10 @@
 //   ceiling above). The matvec rate is flat from 256 KiB to 4 MiB of W, so neither tile is limited
 //   by the cache level here.
 // - threads (assembly/threads.ts) split the panels and units instead: each core streams half of W.
+// - one barrier per step instead of two (the mid-step barrier removed, results then wrong — an
+//   upper bound of the gain): LSTM H256 batch 1 on 2 threads, B 3.52–3.94 ms and S 29–35 µs
+//   against 3.26–3.63 ms and 29–35 µs with both barriers (same session). No gain: the step is
+//   bound by each thread's half of the products, not by the barriers, so the two stay.
 import { readFile } from 'node:fs/promises';
 
 const quick = process.argv.includes('--quick');
