@@ -107,7 +107,10 @@ function callerMayWait(): boolean {
  * thread, 18–23 ms on two). The signal is the barrier sleeps: a thread sleeps after ~0.1 ms of
  * spinning, which a calm machine rarely needs. When at least a quarter of the barriers of the
  * last calls (at least 64 barriers) slept, the pool pauses — callers run on one thread — for 25 ms, doubling on each
- * contended retry up to 1 s; a calm call resets it.
+ * contended retry up to 500 ms (a retry costs one contended window: a few ms for step() calls,
+ * one slow call for long forwards; the cap keeps a passing burst, such as V8 compiling at
+ * start-up, from costing more than half a second of one-thread speed); a calm
+ * window resets it.
  */
 export class ContentionGuard {
   private backoffMs = 0;
@@ -138,7 +141,7 @@ export class ContentionGuard {
   }
 }
 const WINDOW = 64;
-const MIN_BACKOFF_MS = 25, MAX_BACKOFF_MS = 1000;
+const MIN_BACKOFF_MS = 25, MAX_BACKOFF_MS = 500;
 
 export class ThreadPool {
   private readonly ctlView: Int32Array;
