@@ -141,13 +141,13 @@ describe('ContentionGuard: one thread while the cores are busy', () => {
   it('never pauses on calm calls', () => {
     const g = new ContentionGuard();
     for (let t = 0; t < 100; t++) {
-      g.record(1, 256, t); // one sleep in 256 barriers: calm
+      g.record(31, 256, t); // 31 sleeps in 256 barriers (12%): calm enough
       expect(g.allows(t)).toBe(true);
     }
   });
-  it('pauses 25 ms after a window with a quarter of its barriers asleep, doubling up to 500 ms, reset by a calm window', () => {
+  it('pauses 25 ms after a window with an eighth of its barriers asleep, doubling up to 500 ms, reset by a calm window', () => {
     const g = new ContentionGuard();
-    g.record(64, 256, 1000);
+    g.record(32, 256, 1000);
     expect(g.allows(1000)).toBe(false);
     expect(g.allows(1024.9)).toBe(false);
     expect(g.allows(1025)).toBe(true);
@@ -164,14 +164,14 @@ describe('ContentionGuard: one thread while the cores are busy', () => {
     expect(g.allows(now + 24)).toBe(false);
     expect(g.allows(now + 25)).toBe(true);
   });
-  it('judges small calls (step(): 2 barriers) together, once they add up to 64 barriers', () => {
+  it('judges small calls (step(): 2 barriers) together, once they add up to 256 barriers', () => {
     const g = new ContentionGuard();
-    for (let i = 0; i < 31; i++) {
+    for (let i = 0; i < 127; i++) {
       g.record(1, 2, i);
       expect(g.allows(i)).toBe(true);
     }
-    g.record(1, 2, 31); // 64 barriers, 32 sleeps
-    expect(g.allows(31)).toBe(false);
+    g.record(1, 2, 127); // 256 barriers, 128 sleeps
+    expect(g.allows(127)).toBe(false);
   });
   it('a pool counts its barriers and sleeps for the guard, and adaptiveThreads: false keeps it running', async () => {
     await threads(2);

@@ -58,7 +58,7 @@ export interface ReadyOptions {
   /**
    * Whether the threads pause while the cores are busy (default true): when another process
    * keeps a core, threads that meet at every time step wait for each other and run slower than
-   * one thread, so after calls in which a quarter of the barriers had to sleep, layers run on the
+   * one thread, so after calls in which an eighth of the barriers had to sleep, layers run on the
    * calling thread for 25 ms (doubling while it lasts, up to 500 ms). false: always use the threads.
    */
   adaptiveThreads?: boolean;

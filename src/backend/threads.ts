@@ -105,8 +105,10 @@ function callerMayWait(): boolean {
  * each barrier waits for a descheduled thread and a forward gets several times slower than on
  * one thread (measured: LSTM H256 batch 1 with a busy-looping process beside it, 5.9 ms on one
  * thread, 18–23 ms on two). The signal is the barrier sleeps: a thread sleeps after ~0.1 ms of
- * spinning, which a calm machine rarely needs. When at least a quarter of the barriers of the
- * last calls (at least 64 barriers) slept, the pool pauses — callers run on one thread — for 25 ms, doubling on each
+ * spinning. On a calm machine about 2% of the barriers sleep, in bursts; beside a busy-looping
+ * process about 30% do (measured, LSTM H256 batch 1, forward and step()). When at least an
+ * eighth of the barriers of the last calls (at least 256 barriers) slept, the pool pauses —
+ * callers run on one thread — for 25 ms, doubling on each
  * contended retry up to 500 ms (a retry costs one contended window: a few ms for step() calls,
  * one slow call for long forwards; the cap keeps a passing burst, such as V8 compiling at
  * start-up, from costing more than half a second of one-thread speed); a calm
@@ -120,13 +122,14 @@ export class ContentionGuard {
 
   /**
    * Records one parallel call: its barrier sleeps and barriers, at time `now` (ms). Calls are
-   * pooled until they add up to WINDOW barriers (a step() call has two), then judged together.
+   * pooled until they add up to WINDOW barriers (a step() call has two, a forward two per time
+   * step), then judged together.
    */
   record(sleeps: number, barriers: number, now: number): void {
     this.sleeps += sleeps;
     this.barriers += barriers;
     if (this.barriers < WINDOW) return;
-    if (this.sleeps * 4 >= this.barriers) {
+    if (this.sleeps * 8 >= this.barriers) {
       this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs > 0 ? this.backoffMs * 2 : MIN_BACKOFF_MS);
       this.resumeAt = now + this.backoffMs;
     } else {
@@ -140,7 +143,7 @@ export class ContentionGuard {
     return now >= this.resumeAt;
   }
 }
-const WINDOW = 64;
+const WINDOW = 256;
 const MIN_BACKOFF_MS = 25, MAX_BACKOFF_MS = 500;
 
 export class ThreadPool {
