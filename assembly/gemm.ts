@@ -24,8 +24,14 @@
  * (both are within the same float32 error bound).
  */
 
+/** Rows per packed panel of W (the register tile's width). */
 // @ts-ignore: decorator
-@inline const PANEL: i32 = 16;
+@inline export const PANEL: i32 = 16;
+
+/** Floats that W[n, k] takes once packed: ceil(n/16)·16·k (TypeScript plans buffers with it). */
+export function packedSize(n: i32, k: i32): i32 {
+  return (n + PANEL - 1) / PANEL * PANEL * k;
+}
 
 /** Packs row-major W[n, k] at `w` into 16-row panels at `dst` (ceil(n/16)·16·k floats). */
 export function packWeights(dst: usize, w: usize, n: i32, k: i32): void {

@@ -9,8 +9,9 @@
  */
 import { sigmoid1, sigmoid4, tanh1, tanh4 } from './activations';
 
-export { gemm, gemmEx, packRows, packWeights } from './gemm';
+export { gemm, gemmEx, packRows, packWeights, packedSize } from './gemm';
 export { rnnStep, lstmStep, gruStep, rnnStepTrain, lstmStepTrain, gruStepTrain } from './cells';
+export { sequence, sequenceBackward } from './sequence';
 export * from './cells-grad';
 export * from './optim';
 export * from './transpose';
@@ -27,26 +28,6 @@ export function embedding(out: usize, table: usize, ids: usize, n: i32, dim: i32
   for (let i = 0; i < n; i++) {
     const id = <usize>load<i32>(ids + (<usize>i << 2));
     memory.copy(out + <usize>i * rowBytes, table + id * rowBytes, rowBytes);
-  }
-}
-
-/** x[i, j] += bias[j] for an [m, n] row-major x. */
-export function addBias(x: usize, bias: usize, m: i32, n: i32): void {
-  const rowBytes = <usize>n << 2;
-  const n4 = n & ~3;
-  for (let i = 0; i < m; i++) {
-    const r = x + <usize>i * rowBytes;
-    let j = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; j < n4; j += 4) {
-        const jb = <usize>j << 2;
-        v128.store(r + jb, f32x4.add(v128.load(r + jb), v128.load(bias + jb)));
-      }
-    }
-    for (; j < n; j++) {
-      const jb = <usize>j << 2;
-      store<f32>(r + jb, load<f32>(r + jb) + load<f32>(bias + jb));
-    }
   }
 }
 

@@ -14,11 +14,9 @@
  * In the builds without threads (ASC_FEATURE_THREADS false) the barrier compiles to nothing
  * and the kernels are the one-thread sequence loops (nth must be 1).
  */
-import { gemmPanels } from './gemm';
+import { PANEL, gemmPanels } from './gemm';
 import { gruGates, lstmGates, rnnGates } from './cells';
 
-// @ts-ignore: decorator
-@inline const PANEL: i32 = 16;
 /**
  * Spins (atomic loads) before a thread that may wait sleeps in the barrier (~0.1–0.3 ms): longer
  * than the usual imbalance between two threads' halves of a step, so a calm machine rarely sleeps.

@@ -122,6 +122,15 @@ export function toTensor(x: unknown, arg: string): Tensor {
   throw new TypeError(`${arg}: expected a Tensor, nested arrays of numbers or {data, shape}, got ${typeName(x)}`);
 }
 
+/** Whether every value is finite (no NaN, no ±Infinity). */
+export function allFinite(data: ArrayLike<number>): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) return false;
+  }
+  return true;
+}
+
 /** Throws unless every value is finite. */
 export function checkFinite(data: ArrayLike<number>, arg: string): void {
   for (let i = 0; i < data.length; i++) {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, Tensor, backendInfo, ready, setBackend, type RNNBase } from '../src/index.js';
 import { backendInstance } from '../src/backend/index.js';
-import { setParallelMinMacs } from '../src/layers/rnn.js';
+import { setParallelMinMacs } from '../src/backend/sequence.js';
 import { ContentionGuard } from '../src/backend/threads.js';
 import { fixture, randomData, type Json } from './helpers.js';
 

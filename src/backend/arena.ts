@@ -4,9 +4,46 @@
  * Blocks are 64-byte aligned (no cache-line straddles). Offsets below `base` are never handed
  * out, so 0 can mean "absent" in kernel calls. `memory.grow` detaches every view of the old
  * buffer, so views are only ever derived through `f32`/`i32`, which re-check the buffer.
+ * Offsets run up to the memory's maximum (4 GiB; 2 GiB for the threads build's shared memory):
+ * typed-array indices are `off >>> 2`, never `off >> 2` (negative past 2^31).
  */
 const ALIGN = 64;
 const PAGE = 65536;
+
+/** What an arena holds, for leak checks and diagnostics (see memoryInfo()). */
+export interface ArenaStats {
+  /** The linear memory's current size in bytes. */
+  memoryBytes: number;
+  /** The most the memory may grow to. */
+  maxBytes: number;
+  /** Bytes in live blocks. */
+  liveBytes: number;
+  /** Live blocks. */
+  blocks: number;
+  /** Highest end of any block ever handed out (a steady-state loop keeps it flat). */
+  highWater: number;
+}
+
+/** An allocation the memory cannot hold; callers rethrow it naming the model and what it was for. */
+export class OutOfMemoryError extends RangeError {
+  readonly bytes: number;
+  readonly maxBytes: number;
+  constructor(bytes: number, maxBytes: number, have: number) {
+    super(`alloc: cannot reserve ${formatBytes(bytes)}: the WebAssembly memory holds ${formatBytes(have)} and may grow to at most ${formatBytes(maxBytes)}`);
+    this.name = 'OutOfMemoryError';
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/** 1536 → '1.5 KB', 2^31 → '2 GiB' (powers of two in GiB, the rest in decimal units). */
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30 && n % 2 ** 30 === 0) return `${n / 2 ** 30} GiB`;
+  if (n >= 1e9) return `${(n / 1e9).toPrecision(3)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toPrecision(3)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toPrecision(3)} KB`;
+  return `${n} bytes`;
+}
 
 export class Arena {
   readonly memory: WebAssembly.Memory;
@@ -17,23 +54,26 @@ export class Arena {
   /** Free blocks sorted by offset: [offset, size] pairs. */
   private readonly freeList: Array<[number, number]> = [];
   private readonly sizes = new Map<number, number>();
-  private top: number;
+  private topOff: number;
   /** Highest end of any block ever handed out. */
   highWater: number;
   private scratchBlock = 0;
   private scratchBytes = 0;
+  /** The memory's declared maximum in bytes. */
+  readonly maxBytes: number;
 
-  constructor(memory: WebAssembly.Memory, base: number) {
+  constructor(memory: WebAssembly.Memory, base: number, maxBytes = 2 ** 32) {
     this.memory = memory;
+    this.maxBytes = maxBytes;
     this.base = Math.ceil(base / ALIGN) * ALIGN;
-    this.top = this.base;
+    this.topOff = this.base;
     this.highWater = this.base;
     this.buffer = memory.buffer;
     this.f32View = new Float32Array(this.buffer);
     this.i32View = new Int32Array(this.buffer);
   }
 
-  /** Float32 view of the whole memory, valid until the next allocation. Index = byteOffset >> 2. */
+  /** Float32 view of the whole memory, valid until the next allocation. Index = byteOffset >>> 2. */
   get f32(): Float32Array {
     if (this.buffer !== this.memory.buffer) this.refresh();
     return this.f32View;
@@ -58,6 +98,26 @@ export class Arena {
     return s;
   }
 
+  /** Where the next block would go if no free hole fits it (the end of the used region). */
+  get top(): number {
+    return this.topOff;
+  }
+
+  /** Whether `off` is the start of a live block. */
+  isLive(off: number): boolean {
+    return this.sizes.has(off);
+  }
+
+  stats(): ArenaStats {
+    return {
+      memoryBytes: this.memory.buffer.byteLength,
+      maxBytes: this.maxBytes,
+      liveBytes: this.liveBytes,
+      blocks: this.sizes.size,
+      highWater: this.highWater,
+    };
+  }
+
   /** Reserves `bytes` (rounded up to 64) and returns the block's byte offset. */
   alloc(bytes: number): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
@@ -72,21 +132,20 @@ export class Arena {
       this.sizes.set(off, size);
       return off;
     }
-    const off = this.top;
+    const off = this.topOff;
     const end = off + size;
     const have = this.memory.buffer.byteLength;
+    if (end > this.maxBytes) throw new OutOfMemoryError(bytes, this.maxBytes, have);
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
       try {
         this.memory.grow(pages);
       } catch {
-        throw new RangeError(
-          `alloc: cannot grow WebAssembly memory by ${pages} pages to hold ${bytes} bytes ` +
-            `(memory is ${have} bytes)`,
-        );
+        // The engine refused (its own limit, or the machine's memory).
+        throw new OutOfMemoryError(bytes, Math.min(this.maxBytes, have), have);
       }
     }
-    this.top = end;
+    this.topOff = end;
     if (end > this.highWater) this.highWater = end;
     this.sizes.set(off, size);
     return off;
@@ -95,7 +154,7 @@ export class Arena {
   /** Allocates `n` float32s and zero-fills them. */
   allocF32(n: number): number {
     const off = this.alloc(n * 4);
-    this.f32.fill(0, off >> 2, (off >> 2) + n);
+    this.f32.fill(0, off >>> 2, (off >>> 2) + n);
     return off;
   }
 
@@ -126,8 +185,8 @@ export class Arena {
     }
     // Give the tail back to the bump pointer.
     const last = this.freeList[this.freeList.length - 1];
-    if (last && last[0] + last[1] === this.top) {
-      this.top = last[0];
+    if (last && last[0] + last[1] === this.topOff) {
+      this.topOff = last[0];
       this.freeList.pop();
     }
   }
@@ -148,11 +207,11 @@ export class Arena {
 
   /** Copies `src` into the memory at byte offset `off`. */
   write(off: number, src: ArrayLike<number>): void {
-    this.f32.set(src, off >> 2);
+    this.f32.set(src, off >>> 2);
   }
 
   /** Copies `n` floats from byte offset `off` into a new Float32Array the caller owns. */
   read(off: number, n: number): Float32Array {
-    return this.f32.slice(off >> 2, (off >> 2) + n);
+    return this.f32.slice(off >>> 2, (off >>> 2) + n);
   }
 }

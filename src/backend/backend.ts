@@ -1,6 +1,7 @@
 import { Arena } from './arena.js';
-import { createJsKernels } from './js-kernels.js';
+import { createJsKernels } from './js/index.js';
 import type { Kernels } from './kernels.js';
+import { runSequence, type SequenceRun } from './sequence.js';
 import type { ThreadPool } from './threads.js';
 
 export type BackendName = 'wasm-simd' | 'wasm' | 'js';
@@ -26,13 +27,25 @@ export interface Backend {
    * forward and step) with the caller's thread. Everything else runs on the caller's thread.
    */
   readonly pool?: ThreadPool;
+  /** Runs one recurrent layer direction over a sequence (see SequenceRun; threads decided here). */
+  sequence(run: SequenceRun): void;
 }
 
 /** Where the arena starts: the first 64 KiB hold the module's static data and keep 0 invalid. */
 export const ARENA_BASE = 65536;
 
+/** The most a (non-shared) WebAssembly.Memory holds: 65536 pages of 64 KiB. */
+export const MAX_MEMORY_BYTES = 2 ** 32;
+
+/** Wraps a kernel set on a memory as a Backend. */
+export function makeBackend(
+  name: BackendName, binary: BackendBinary, arena: Arena, kernels: Kernels, pool?: ThreadPool,
+): Backend {
+  return { name, binary, arena, kernels, pool, sequence: (run) => runSequence(kernels, pool, run) };
+}
+
 export function createJsBackend(): Backend {
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
-  const arena = new Arena(memory, ARENA_BASE);
-  return { name: 'js', binary: 'js', arena, kernels: createJsKernels(arena) };
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_MEMORY_BYTES / 65536 });
+  const arena = new Arena(memory, ARENA_BASE, MAX_MEMORY_BYTES);
+  return makeBackend('js', 'js', arena, createJsKernels(arena));
 }

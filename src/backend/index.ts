@@ -161,15 +161,30 @@ async function init(name: BackendName): Promise<Backend> {
     relaxedFailed = true;
     be = await load('simd');
   }
-  resolved[name] = be.binary;
+  // A later ready() may have changed what this name should run while we loaded (say, threads:
+  // 1 after a pending threads: 2): the latest configuration wins, and a threads instance
+  // nobody wants any more stops its workers.
+  if (be.binary === wantedBinary(name)) resolved[name] = be.binary;
+  else if (be.binary === 'simd-threads' && instances['simd-threads'] === be) {
+    be.pool?.close();
+    delete instances['simd-threads'];
+    delete pending['simd-threads'];
+  }
   return be;
 }
 
-/** Selects the backend for all models; resolves once it is instantiated. */
+/** Bumped by every setBackend() call: only the latest call's selection sticks. */
+let selections = 0;
+
+/**
+ * Selects the backend for all models; resolves once it is instantiated. When calls overlap
+ * (not awaited), the last call wins, whichever finishes first.
+ */
 export async function setBackend(name: BackendName): Promise<void> {
   const n = checkName(name);
+  const mine = ++selections;
   await init(n);
-  current = n;
+  if (mine === selections) current = n;
 }
 
 /** The name of the selected backend. */
@@ -215,10 +230,11 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (options.relaxedSimd !== undefined) allowRelaxed = options.relaxedSimd;
   const prevThreads = threadCount;
   if (th !== undefined) threadCount = th;
+  const mine = ++configurations;
   try {
     await init(name);
   } catch (err) {
-    threadCount = prevThreads;
+    if (mine === configurations) threadCount = prevThreads;
     throw err;
   }
   current ??= name;
@@ -232,6 +248,9 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     delete pending['simd-threads'];
   }
 }
+
+/** Bumped by every ready() call that gets past validation (a failed one restores only if it is the latest). */
+let configurations = 0;
 
 /** Upper bound for ready({ threads }). */
 const MAX_THREADS = 64;

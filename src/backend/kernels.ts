@@ -15,7 +15,7 @@
  * step, scratch holds s = hPrev·W_hhᵀ + b_hh (the backward pass may rely on it).
  */
 export interface Kernels {
-  /** Floats needed to hold W[n, k] in this backend's packed form. */
+  /** Floats needed to hold W[n, k] in this backend's packed form (the Wasm builds: 16-row panels). */
   packedSize(n: number, k: number): number;
   /** Packs row-major W[n, k] at `w` into `dst` (packedSize(n, k) floats). */
   packWeights(dst: number, w: number, n: number, k: number): void;
@@ -59,11 +59,37 @@ export interface Kernels {
     whh: number, bhh: number, scratch: number, B: number, H: number,
     lengths: number, t: number,
   ): void;
+  /**
+   * T steps of one recurrent layer direction: step i runs time t = reverse ? T−1−i : i with
+   *   gx_t = gx + t·B·G·H floats, out_t = out + t·B·ldOut floats (out = 0: no output rows),
+   * updating h [B, H] (and c for the LSTM) in place — exactly the cell's step kernel (cell:
+   * CELL_CODES). With tape ≠ 0 (training) each step runs the *StepTrain kernel on
+   * tape_t = tape + t·B·W floats (W = 1, 5, 4 times H for the RNN, LSTM and GRU: their *StepTrain tapes), first copies h_{t−1} to
+   * hist + t·B·H floats, and (LSTM) writes the held c of inactive rows into their tape row, so
+   * the tape always holds every row's c_t. s (scratch, [B, G·H]) as in the step kernels.
+   */
+  sequence(
+    cell: number, T: number, reverse: number, h: number, c: number, out: number, ldOut: number,
+    gx: number, whh: number, bhh: number, scratch: number, B: number, H: number,
+    lengths: number, tape: number, hist: number,
+  ): void;
+  /**
+   * The backward time loop of one layer direction recorded by `sequence` (tape, hist): for step
+   * i = T−1 … 0 at time t (as in sequence), first dh += dY_t (dY_t = dY + t·B·ldY floats, a
+   * [B, H] slice with row stride ldY; dY = 0: none), then the cell's *StepBackward kernel writes
+   * dG_t = dG + t·B·G·H (and for the GRU dS_t = dS + t·B·G·H; other cells use dS = dG) and
+   * updates dh (and dc), then dh += dS_t · W_hh with whhT = W_hhᵀ packed by packRows. On
+   * return dh (and dc) hold the gradient w.r.t. the initial state. c0 is the LSTM's initial
+   * c [B, H] (cPrev of the first step).
+   */
+  sequenceBackward(
+    cell: number, T: number, reverse: number, dG: number, dS: number, dh: number, dc: number,
+    dY: number, ldY: number, tape: number, hist: number, c0: number, whhT: number,
+    B: number, H: number, lengths: number,
+  ): void;
   /** out[i, :] = table[ids[i], :] for i < n; ids are int32 and already validated. */
   embedding(out: number, table: number, ids: number, n: number, dim: number): void;
-  /** x[i, j] += bias[j] for an [m, n] row-major x. */
-  addBias(x: number, bias: number, m: number, n: number): void;
-  /** dst[i] = tanh(src[i]); dst may equal src. */
+  /** dst[i] = tanh(src[i]); dst may equal src (the SIMD approximation; its error bound is tested). */
   tanh(dst: number, src: number, n: number): void;
   /** dst[i] = 1 / (1 + exp(−src[i])); dst may equal src. */
   sigmoid(dst: number, src: number, n: number): void;
@@ -188,11 +214,22 @@ export interface Kernels {
   mulInPlace(x: number, y: number, n: number): void;
 }
 
-/** Every kernel a Wasm module must export (packedSize is computed on the TypeScript side). */
+/** Cell codes of the sequence kernels (assembly/sequence.ts, assembly/threads.ts). */
+export const CELL_CODES = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 } as const;
+
+/** Every kernel a Wasm module exports and the JS backend implements: exactly the keys of Kernels. */
 export const KERNEL_NAMES = [
-  'packWeights', 'gemm', 'rnnStep', 'lstmStep', 'gruStep', 'embedding', 'addBias', 'tanh', 'sigmoid',
+  'packedSize', 'packWeights', 'gemm', 'rnnStep', 'lstmStep', 'gruStep', 'sequence', 'sequenceBackward',
+  'embedding', 'tanh', 'sigmoid',
   'gemmEx', 'packRows', 'transpose', 'colSum', 'lstmStepTrain', 'gruStepTrain', 'rnnStepTrain',
   'lstmStepBackward', 'gruStepBackward', 'rnnStepBackward',
   'crossEntropy', 'mseSum', 'bceWithLogitsSum', 'sgdStep', 'adamStep', 'rmspropStep',
   'sumSquares', 'scale', 'clampValues', 'mulInPlace',
-] as const satisfies ReadonlyArray<Exclude<keyof Kernels, 'packedSize'>>;
+] as const satisfies ReadonlyArray<keyof Kernels>;
+
+/** Compile-time check of the other direction: every key of Kernels is in KERNEL_NAMES. */
+type Unlisted = Exclude<keyof Kernels, (typeof KERNEL_NAMES)[number]>;
+export const KERNELS_ALL_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;
+
+/** Exports of the Wasm modules that are not kernels: the static-data end and the threads' kernels. */
+export const NON_KERNEL_EXPORTS = ['heapBase', 'gemmPart', 'seq'] as const;

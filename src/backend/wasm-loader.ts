@@ -4,7 +4,7 @@
  * module; either can be overridden with bytes or a URL the user passes.
  */
 import { Arena } from './arena.js';
-import { ARENA_BASE, type Backend, type BackendBinary } from './backend.js';
+import { ARENA_BASE, MAX_MEMORY_BYTES, makeBackend, type Backend, type BackendBinary } from './backend.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 import { CONTROL_BYTES, ThreadPool } from './threads.js';
 
@@ -19,7 +19,6 @@ export const WASM_FILES = {
 } as const;
 export type WasmFlavor = keyof typeof WASM_FILES;
 
-const PANEL = 16;
 
 const isNode =
   typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
@@ -132,15 +131,18 @@ export async function instantiateWasmBackend(
   module: WebAssembly.Module,
   binary: BackendBinary = name === 'wasm' ? 'scalar' : 'simd',
 ): Promise<Backend> {
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_MEMORY_BYTES / 65536 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const e = instance.exports as Record<string, unknown>;
   // No warm-up calls here: measured on Node 20, twenty small calls of every kernel did not make
   // the first real forward any faster (V8 tiers up on its own budget) and cost ~2 ms of ready().
-  return { name, binary, arena: arenaFor(e, memory), kernels: kernelsOf(e) };
+  return makeBackend(name, binary, arenaFor(e, memory, MAX_MEMORY_BYTES), kernelsOf(e));
 }
 
-/** The shared memory's maximum (pages): 2 GiB. A shared memory must declare one. */
+/**
+ * The shared memory's maximum (pages): 2 GiB. A shared memory must declare one, and engines
+ * reserve all of it up front, so it stays below the 4 GiB of the one-thread builds.
+ */
 export const SHARED_MAX_PAGES = 32768;
 
 /**
@@ -151,23 +153,23 @@ export async function instantiateThreadsBackend(module: WebAssembly.Module, thre
   const memory = new WebAssembly.Memory({ initial: 2, maximum: SHARED_MAX_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const e = instance.exports as Record<string, unknown>;
-  const arena = arenaFor(e, memory);
+  const arena = arenaFor(e, memory, SHARED_MAX_PAGES * 65536);
   const ctl = arena.alloc(CONTROL_BYTES);
-  arena.f32.fill(0, ctl >> 2, (ctl + CONTROL_BYTES) >> 2);
+  arena.f32.fill(0, ctl >>> 2, (ctl + CONTROL_BYTES) >>> 2);
   const pool = await ThreadPool.start(threads, module, memory, ctl, e);
-  return { name: 'wasm-simd', binary: 'simd-threads', arena, kernels: kernelsOf(e), pool };
+  return makeBackend('wasm-simd', 'simd-threads', arena, kernelsOf(e), pool);
 }
 
-function arenaFor(e: Record<string, unknown>, memory: WebAssembly.Memory): Arena {
+function arenaFor(e: Record<string, unknown>, memory: WebAssembly.Memory, maxBytes: number): Arena {
   const heapBase = (e.heapBase as () => number)();
   if (heapBase > ARENA_BASE) {
     throw new Error(`wasm-rnn: module static data ends at ${heapBase}, above the arena base ${ARENA_BASE}`);
   }
-  return new Arena(memory, ARENA_BASE);
+  return new Arena(memory, ARENA_BASE, maxBytes);
 }
 
 function kernelsOf(e: Record<string, unknown>): Kernels {
-  const kernels = { packedSize: (n: number, k: number) => Math.ceil(n / PANEL) * PANEL * k } as Record<string, unknown>;
+  const kernels: Record<string, unknown> = {};
   for (const name of KERNEL_NAMES) {
     if (typeof e[name] !== 'function') throw new Error(`wasm-rnn: the module lacks the kernel '${name}'`);
     kernels[name] = e[name];

@@ -1,8 +1,8 @@
 /** Embedding: a lookup table of row vectors, initialised N(0, 1) as in PyTorch. */
 import { Random } from '../random.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
-import { Module, type ParamSpec } from './module.js';
-import { checkOptions, positiveInt, seedOf } from './options.js';
+import { Module, type ParamSpec, type Saved } from './module.js';
+import { checkFits, checkOptions, fmt, positiveInt, seedOf } from './options.js';
 
 export interface EmbeddingOptions {
   seed?: number;
@@ -15,16 +15,18 @@ export class Embedding extends Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   private readonly weight: ParamSpec;
-  /** Ids of the last training forward, or null. */
-  private saved: { ids: Int32Array; shape: number[] } | null = null;
+  /** The last training forward's record (its ids, on the host), consumed by backward(). */
+  private saved: (Saved & { ids: Int32Array; shape: number[] }) | null = null;
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
-    checkOptions('Embedding', options, ['seed']);
-    this.numEmbeddings = positiveInt('Embedding', 'numEmbeddings', numEmbeddings);
-    this.embeddingDim = positiveInt('Embedding', 'embeddingDim', embeddingDim);
+    const name = new.target.name;
+    checkOptions(name, options, ['seed']);
+    this.numEmbeddings = positiveInt(name, 'numEmbeddings', numEmbeddings);
+    this.embeddingDim = positiveInt(name, 'embeddingDim', embeddingDim);
+    checkFits(name, { numEmbeddings, embeddingDim }, numEmbeddings * embeddingDim, 1);
     this.weight = this.addParam('weight', [numEmbeddings, embeddingDim]);
-    const rng = new Random(seedOf('Embedding', options.seed));
+    const rng = new Random(seedOf(name, options.seed));
     this.initParams((_s, out) => {
       for (let i = 0; i < out.length; i++) out[i] = rng.normal();
     });
@@ -33,15 +35,17 @@ export class Embedding extends Module {
   /** ids of shape S → embeddings of shape [...S, embeddingDim]. With `training`, keeps ids for backward(). */
   forward(ids: Ids, options: { training?: boolean } = {}): Tensor {
     this.checkAlive();
-    const training = options?.training ?? false;
-    if (typeof training !== 'boolean') throw new TypeError(`Embedding.forward: training must be a boolean, got ${typeof training}`);
-    const { flat, shape } = flattenIds(ids, this.numEmbeddings);
-    this.saved = training ? { ids: flat, shape } : null;
-    const be = this.bind();
+    const fn = `${this.constructor.name}.forward`;
+    checkOptions(fn, options, ['training']);
+    const training = options.training ?? false;
+    if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
+    const { flat, shape } = flattenIds(ids, this.numEmbeddings, `${fn}: ids`);
+    const be = this.bind(fn);
     const n = flat.length, dim = this.embeddingDim;
     const idF = Math.ceil(n / 16) * 16;
-    const ws = this.workspace(be, idF + n * dim);
-    be.arena.i32.set(flat, ws >> 2);
+    const ws = this.workspace(be, idF + n * dim, fn);
+    this.saved = training ? Object.assign(this.saveBegin(be, 0, fn), { ids: flat, shape }) : null;
+    be.arena.i32.set(flat, ws >>> 2);
     const out = ws + idF * 4;
     if (n > 0) be.kernels.embedding(out, this.paramPtr(this.weight), ws, n, dim);
     return new Tensor(be.arena.read(out, n * dim), [...shape, dim]);
@@ -50,29 +54,31 @@ export class Embedding extends Module {
   /** Adds the gradient of the last training forward into the rows it used (scatter-add). */
   backward(gradOutput: TensorLike): void {
     this.checkAlive();
+    const fn = `${this.constructor.name}.backward`;
     const saved = this.saved;
-    if (!saved) throw new Error('Embedding.backward: call forward(ids, { training: true }) first');
-    const g = toTensor(gradOutput, 'Embedding.backward: gradOutput');
+    if (!saved) throw new Error(`${fn}: call forward(ids, { training: true }) first (each backward needs its own training forward)`);
+    const g = toTensor(gradOutput, `${fn}: gradOutput`);
     const want = [...saved.shape, this.embeddingDim];
     if (g.shape.length !== want.length || g.shape.some((d, i) => d !== want[i])) {
-      throw new RangeError(`Embedding.backward: gradOutput must have shape ${shapeStr(want)}, got ${shapeStr(g.shape)}`);
+      throw new RangeError(`${fn}: gradOutput must have shape ${shapeStr(want)}, got ${shapeStr(g.shape)}`);
     }
-    checkFinite(g.data, 'Embedding.backward: gradOutput');
-    const be = this.bind();
-    const gw = this.gradPtr(this.weight) >> 2;
+    checkFinite(g.data, `${fn}: gradOutput`);
+    const be = this.bind(fn);
+    this.checkSaved(saved, fn);
+    const gw = this.gradPtr(this.weight) >>> 2;
     const f = be.arena.f32;
     const dim = this.embeddingDim, ids = saved.ids, gd = g.data;
     for (let i = 0; i < ids.length; i++) {
       const row = gw + ids[i] * dim, src = i * dim;
       for (let j = 0; j < dim; j++) f[row + j] += gd[src + j];
     }
+    this.saveRelease(saved);
     this.saved = null;
   }
 }
 
 /** @internal */
-export function flattenIds(ids: unknown, num: number): { flat: Int32Array; shape: number[] } {
-  const arg = 'Embedding.forward: ids';
+export function flattenIds(ids: unknown, num: number, arg = 'Embedding.forward: ids'): { flat: Int32Array; shape: number[] } {
   if (ids !== null && typeof ids === 'object' && 'data' in ids && 'shape' in ids) {
     const { data, shape } = ids as { data: ArrayLike<number>; shape: number[] };
     const size = Array.isArray(shape) ? shape.reduce((a, b) => a * b, 1) : NaN;

@@ -1,10 +1,15 @@
 /**
  * Module: parameters under PyTorch's names, kept in one contiguous block of the backend's
  * linear memory (llm.c's flat parameter buffer), with children discovered from properties as
- * PyTorch's `__setattr__` does, so composed models prefix names (`rnn.weight_ih_l0`).
+ * PyTorch's `__setattr__` does, so composed models prefix names (`rnn.weight_ih_l0`); arrays
+ * of modules are numbered children (`layers.0.weight`, like nn.ModuleList). Every walk over
+ * the tree visits each module once: a module held twice (weight tying) or a reference back to
+ * a parent is listed, updated and disposed once, under its first name.
  */
 import { backendInstance, type Backend, type BackendName } from '../backend/index.js';
+import { OutOfMemoryError, formatBytes } from '../backend/arena.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
+import { checkOptions } from './options.js';
 
 export interface ParamSpec {
   readonly name: string;
@@ -19,6 +24,19 @@ export interface LoadOptions {
   strict?: boolean;
 }
 
+/**
+ * What a training forward keeps for its backward: an arena block (0 when the record lives on
+ * the host) that is valid only on the backend, memory epoch and parameter version it was made
+ * with. A backend move or a weight change (loadStateDict, an optimizer step) invalidates it.
+ */
+export interface Saved {
+  readonly backend: Backend;
+  readonly block: number;
+  readonly epoch: number;
+  readonly version: number;
+  released: boolean;
+}
+
 export abstract class Module {
   private readonly _specs: ParamSpec[] = [];
   private _floats = 0;
@@ -31,6 +49,12 @@ export abstract class Module {
   private _ws = 0;
   private _wsFloats = 0;
   private _disposed = false;
+  /** Bumped whenever parameter values change (training records check it). */
+  private _version = 0;
+  /** Bumped whenever the module's memory is released (a backend move, dispose). */
+  private _epoch = 0;
+  /** Training records holding arena blocks, freed with the module's memory. */
+  private readonly _saved = new Set<Saved>();
 
   protected addParam(name: string, shape: readonly number[]): ParamSpec {
     const size = shape.reduce((a, b) => a * b, 1);
@@ -60,14 +84,20 @@ export abstract class Module {
    * Moves the parameters into the selected backend's memory (once; again after setBackend).
    * Throws if that backend is not ready; nothing changes then.
    */
-  protected bind(): Backend {
+  protected bind(fn = this.constructor.name): Backend {
     this.checkAlive();
     const be = backendInstance();
     if (be === this._backend) return be;
     const values = this.readOwnParams();
     const grads = this._grad !== 0 && this._backend ? this._backend.arena.read(this._grad, this._floats) : null;
-    const block = this._floats > 0 ? be.arena.alloc(this._floats * 4) : 0;
-    const gradBlock = grads ? be.arena.alloc(this._floats * 4) : 0;
+    const block = this._floats > 0 ? this.reserve(be, this._floats * 4, fn, 'its parameters') : 0;
+    let gradBlock = 0;
+    try {
+      if (grads) gradBlock = this.reserve(be, this._floats * 4, fn, 'its gradients');
+    } catch (err) {
+      be.arena.free(block);
+      throw err;
+    }
     this.releaseMemory();
     this._block = block;
     this._grad = gradBlock;
@@ -75,7 +105,7 @@ export abstract class Module {
     this._host = null;
     if (block !== 0) be.arena.write(block, values);
     if (grads) be.arena.write(gradBlock, grads);
-    this.paramsChanged();
+    this.valuesChanged();
     return be;
   }
 
@@ -87,7 +117,9 @@ export abstract class Module {
   /** Byte offset of a parameter's gradient (allocating the zeroed gradient block on first use). */
   protected gradPtr(spec: ParamSpec): number {
     if (this._grad === 0 && this._floats > 0) {
-      this._grad = (this._backend as Backend).arena.allocF32(this._floats);
+      const be = this._backend as Backend;
+      this._grad = this.reserve(be, this._floats * 4, this.constructor.name, 'its gradients');
+      be.arena.f32.fill(0, this._grad >>> 2, (this._grad >>> 2) + this._floats);
     }
     return this._grad + spec.offset * 4;
   }
@@ -95,19 +127,15 @@ export abstract class Module {
   /** Sets every gradient (children's too) to zero, like PyTorch's zero_grad(set_to_none=False). */
   zeroGrad(): void {
     this.checkAlive();
-    if (this._grad !== 0 && this._backend) {
-      const f = this._backend.arena.f32;
-      f.fill(0, this._grad >> 2, (this._grad >> 2) + this._floats);
+    for (const [, m] of this.namedModules()) {
+      if (m._grad !== 0 && m._backend) m._backend.arena.f32.fill(0, m._grad >>> 2, (m._grad >>> 2) + m._floats);
     }
-    for (const [, child] of this.namedChildren()) child.zeroGrad();
   }
 
-  /** Every parameter (children's too) as a handle for optimizers, in PyTorch's order. */
+  /** Every parameter (children's too) as a handle for optimizers, in PyTorch's order, each once. */
   parameters(): Parameter[] {
     this.checkAlive();
-    const all: Array<{ key: string; module: Module; spec: ParamSpec }> = [];
-    this.collect('', all);
-    return all.map((p) => new Parameter(p.key, p.module, p.spec));
+    return this.collect().map((p) => new Parameter(p.key, p.module, p.spec));
   }
 
   /** Accumulated gradients under the stateDict() names (zeros where nothing was accumulated). */
@@ -136,21 +164,80 @@ export abstract class Module {
 
   /** @internal Called by optimizers after they changed parameter values in place. */
   _touch(): void {
+    this.valuesChanged();
+  }
+
+  /** Parameter values changed: training records made before are stale, packed copies too. */
+  private valuesChanged(): void {
+    this._version++;
     this.paramsChanged();
   }
 
   /**
    * A scratch block of at least `floats` float32s in the bound backend, reused across calls and
    * grown (never shrunk) when a larger shape arrives, so steady-state calls allocate nothing.
+   * Never address 0, even for `floats` = 0. `fn` names the caller in an out-of-memory error.
    */
-  protected workspace(be: Backend, floats: number): number {
-    if (floats > this._wsFloats) {
-      const block = be.arena.alloc(floats * 4);
+  protected workspace(be: Backend, floats: number, fn = this.constructor.name): number {
+    if (floats > this._wsFloats || this._ws === 0) {
+      const n = Math.max(floats, 16);
+      const block = this.reserve(be, n * 4, fn, 'its workspace');
       be.arena.free(this._ws);
       this._ws = block;
-      this._wsFloats = floats;
+      this._wsFloats = n;
     }
     return this._ws;
+  }
+
+  /**
+   * Reserves an arena block, turning an allocation the memory cannot hold into an error that
+   * names the caller, what the memory was for and how much it asked for.
+   */
+  protected reserve(be: Backend, bytes: number, fn: string, what: string): number {
+    try {
+      return be.arena.alloc(bytes);
+    } catch (err) {
+      if (!(err instanceof OutOfMemoryError)) throw err;
+      const a = be.arena;
+      throw new RangeError(
+        `${fn}: needs ${formatBytes(bytes)} of backend memory for ${what}, but the '${be.name}' ` +
+          `${be.binary === 'simd-threads' ? 'threads ' : ''}memory holds at most ${formatBytes(a.maxBytes)} ` +
+          `(${formatBytes(a.liveBytes)} in use); use smaller batches or sequences, or dispose() unused models`,
+      );
+    }
+  }
+
+  /** Starts a training record of `floats` arena floats (0: host-only) on the bound backend. */
+  protected saveBegin(be: Backend, floats: number, fn: string): Saved {
+    const block = floats > 0 ? this.reserve(be, floats * 4, fn, 'the activations backward() needs') : 0;
+    const rec: Saved = { backend: be, block, epoch: this._epoch, version: this._version, released: false };
+    if (block !== 0) this._saved.add(rec);
+    return rec;
+  }
+
+  /**
+   * Throws unless `rec` can still be differentiated: same backend and memory as when it was
+   * made, parameters unchanged since (PyTorch: "a variable needed for gradient computation has
+   * been modified by an inplace operation").
+   */
+  protected checkSaved(rec: Saved, fn: string): void {
+    if (rec.backend !== this._backend || rec.epoch !== this._epoch) {
+      throw new Error(`${fn}: the model moved to another backend (setBackend) since the training forward; run forward again`);
+    }
+    if (rec.version !== this._version) {
+      throw new Error(
+        `${fn}: the parameters were modified (loadStateDict or an optimizer step) since the training forward; ` +
+          'run forward again (PyTorch: a variable needed for gradient computation has been modified)',
+      );
+    }
+    if (rec.released) throw new Error(`${fn}: the activations of that forward were already used by a backward (run forward again)`);
+  }
+
+  /** Frees a training record's block (once). */
+  protected saveRelease(rec: Saved | null): void {
+    if (!rec || rec.released) return;
+    rec.released = true;
+    if (this._saved.delete(rec) && rec.backend === this._backend) rec.backend.arena.free(rec.block);
   }
 
   /** Called when parameter values changed (subclasses repack lazily). */
@@ -162,10 +249,16 @@ export abstract class Module {
   private releaseMemory(): void {
     if (this._backend) {
       this.releaseWorkspace(this._backend);
+      for (const rec of this._saved) {
+        rec.released = true;
+        this._backend.arena.free(rec.block);
+      }
       this._backend.arena.free(this._ws);
       this._backend.arena.free(this._block);
       this._backend.arena.free(this._grad);
     }
+    this._saved.clear();
+    this._epoch++;
     this._grad = 0;
     this._ws = 0;
     this._wsFloats = 0;
@@ -182,21 +275,46 @@ export abstract class Module {
     if (this._disposed) throw new Error(`${this.constructor.name}: the module was disposed`);
   }
 
-  /** Child modules in registration order: every own property holding a Module. */
+  /**
+   * Direct children in registration order: every own property holding a Module, and every own
+   * property holding an array of Modules (numbered `name.0`, `name.1`, … like nn.ModuleList).
+   */
   namedChildren(): Array<[string, Module]> {
-    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+    const out: Array<[string, Module]> = [];
+    for (const [key, v] of Object.entries(this)) {
+      if (v instanceof Module) out.push([key, v]);
+      else if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) {
+        v.forEach((m: Module, i) => out.push([`${key}.${i}`, m]));
+      }
+    }
+    return out;
   }
 
-  private collect(prefix: string, out: Array<{ key: string; module: Module; spec: ParamSpec }>): void {
-    for (const spec of this._specs) out.push({ key: prefix + spec.name, module: this, spec });
-    for (const [name, child] of this.namedChildren()) child.collect(`${prefix}${name}.`, out);
+  /** This module and every descendant, each once (first name wins), depth first: PyTorch's named_modules(). */
+  namedModules(): Array<[string, Module]> {
+    const seen = new Set<Module>();
+    const out: Array<[string, Module]> = [];
+    const visit = (prefix: string, m: Module): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      out.push([prefix, m]);
+      for (const [name, child] of m.namedChildren()) visit(prefix === '' ? name : `${prefix}.${name}`, child);
+    };
+    visit('', this);
+    return out;
+  }
+
+  private collect(): Array<{ key: string; module: Module; spec: ParamSpec }> {
+    const out: Array<{ key: string; module: Module; spec: ParamSpec }> = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const spec of m._specs) out.push({ key: prefix === '' ? spec.name : `${prefix}.${spec.name}`, module: m, spec });
+    }
+    return out;
   }
 
   /** Parameter names and shapes, in PyTorch's order. */
   namedParameterShapes(): Array<[string, number[]]> {
-    const all: Array<{ key: string; module: Module; spec: ParamSpec }> = [];
-    this.collect('', all);
-    return all.map((p) => [p.key, [...p.spec.shape]]);
+    return this.collect().map((p) => [p.key, [...p.spec.shape]]);
   }
 
   /** Number of scalar parameters, children included. */
@@ -207,10 +325,8 @@ export abstract class Module {
   /** A copy of every parameter under PyTorch's names and shapes. */
   stateDict(): Record<string, Tensor> {
     this.checkAlive();
-    const all: Array<{ key: string; module: Module; spec: ParamSpec }> = [];
-    this.collect('', all);
     const out: Record<string, Tensor> = {};
-    for (const { key, module, spec } of all) {
+    for (const { key, module, spec } of this.collect()) {
       const m = module;
       const data = m._backend
         ? m._backend.arena.read(m._block + spec.offset * 4, spec.size)
@@ -226,37 +342,38 @@ export abstract class Module {
    */
   loadStateDict(dict: Record<string, TensorLike>, options: LoadOptions = {}): void {
     this.checkAlive();
+    const fn = `${this.constructor.name}.loadStateDict`;
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
-      throw new TypeError(`loadStateDict: dict must be an object of tensors, got ${typeName(dict)}`);
+      throw new TypeError(`${fn}: dict must be an object of tensors, got ${typeName(dict)}`);
     }
+    checkOptions(fn, options, ['strict']);
     const strict = options.strict ?? true;
-    const all: Array<{ key: string; module: Module; spec: ParamSpec }> = [];
-    this.collect('', all);
-    const known = new Map(all.map((p) => [p.key, p]));
+    if (typeof strict !== 'boolean') throw new TypeError(`${fn}: strict must be a boolean, got ${typeName(strict)}`);
+    const known = new Map(this.collect().map((p) => [p.key, p]));
     if (strict) {
       const unknown = Object.keys(dict).filter((k) => !known.has(k));
       if (unknown.length > 0) {
         throw new RangeError(
-          `loadStateDict: unexpected key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+          `${fn}: unexpected key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
             `expected keys are ${[...known.keys()].map((k) => `'${k}'`).join(', ')}`,
         );
       }
       const missing = [...known.keys()].filter((k) => !(k in dict));
       if (missing.length > 0) {
-        throw new RangeError(`loadStateDict: missing key(s) ${missing.map((k) => `'${k}'`).join(', ')}`);
+        throw new RangeError(`${fn}: missing key(s) ${missing.map((k) => `'${k}'`).join(', ')}`);
       }
     }
     const writes: Array<{ module: Module; spec: ParamSpec; data: Float32Array }> = [];
     for (const [key, value] of Object.entries(dict)) {
       const p = known.get(key);
       if (!p) continue;
-      const t = toTensor(value, `loadStateDict: '${key}'`);
+      const t = toTensor(value, `${fn}: '${key}'`);
       if (t.shape.length !== p.spec.shape.length || t.shape.some((d, i) => d !== p.spec.shape[i])) {
         throw new RangeError(
-          `loadStateDict: '${key}' expected shape ${shapeStr(p.spec.shape)}, got ${shapeStr(t.shape)}`,
+          `${fn}: '${key}' expected shape ${shapeStr(p.spec.shape)}, got ${shapeStr(t.shape)}`,
         );
       }
-      checkFinite(t.data, `loadStateDict: '${key}'`);
+      checkFinite(t.data, `${fn}: '${key}'`);
       writes.push({ module: p.module, spec: p.spec, data: t.data });
     }
     const touched = new Set<Module>();
@@ -265,16 +382,17 @@ export abstract class Module {
       else (m._host as Float32Array).set(data, spec.offset);
       touched.add(m);
     }
-    for (const m of touched) m.paramsChanged();
+    for (const m of touched) m.valuesChanged();
   }
 
   /** Returns this module's (and its children's) memory to the backend; the module is unusable after. */
   dispose(): void {
-    if (this._disposed) return;
-    for (const [, child] of this.namedChildren()) child.dispose();
-    this.releaseMemory();
-    this._host = null;
-    this._disposed = true;
+    for (const [, m] of this.namedModules()) {
+      if (m._disposed) continue;
+      m.releaseMemory();
+      m._host = null;
+      m._disposed = true;
+    }
   }
 }
 

@@ -1,4 +1,6 @@
 /** Constructor-option checks shared by the layers: each names the option and what came. */
+import { MAX_MEMORY_BYTES } from '../backend/backend.js';
+import { formatBytes } from '../backend/arena.js';
 import { typeName } from '../tensor.js';
 
 export function checkOptions(layer: string, opts: unknown, allowed: readonly string[]): void {
@@ -7,11 +9,18 @@ export function checkOptions(layer: string, opts: unknown, allowed: readonly str
   }
   for (const key of Object.keys(opts)) {
     if (!allowed.includes(key)) {
-      throw new TypeError(
-        `${layer}: unknown option '${key}'; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`,
-      );
+      const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+      const hint = camel !== key && allowed.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+      throw new TypeError(`${layer}: unknown option '${key}'${hint}; expected ${oneOf(allowed)}`);
     }
   }
+}
+
+/** 'a' · 'a' or 'b' · one of 'a', 'b', 'c' */
+export function oneOf(names: readonly string[]): string {
+  const q = names.map((k) => `'${k}'`);
+  if (q.length <= 2) return q.join(' or ');
+  return `one of ${q.join(', ')}`;
 }
 
 export function positiveInt(layer: string, name: string, v: unknown): number {
@@ -39,4 +48,19 @@ export function fmt(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
   return typeName(v);
+}
+
+/**
+ * Refuses at construction a layer whose parameters cannot fit in a WebAssembly memory (4 GiB),
+ * before anything is allocated. `copies` counts the parameter block plus the packed copies the
+ * kernels run on. `args` names the sizes the user gave, for the message.
+ */
+export function checkFits(layer: string, args: Record<string, number>, floats: number, copies: number): void {
+  if (floats * 4 * copies <= MAX_MEMORY_BYTES) return;
+  const given = Object.entries(args).map(([k, v]) => `${k} = ${v}`).join(', ');
+  throw new RangeError(
+    `${layer}: ${given} give ${floats.toPrecision(3)} parameters (${formatBytes(floats * 4)}` +
+      `${copies > 1 ? `, ${formatBytes(floats * 4 * copies)} with the packed copies the kernels run on` : ''}), ` +
+      `more than a WebAssembly memory holds (${formatBytes(MAX_MEMORY_BYTES)})`,
+  );
 }

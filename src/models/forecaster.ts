@@ -6,7 +6,7 @@ import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { GRU, LSTM, RNN } from '../layers/rnn.js';
 import { checkOptions, positiveInt, seedOf } from '../layers/options.js';
-import { Tensor, shapeStr } from '../tensor.js';
+import { Tensor, allFinite, shapeStr } from '../tensor.js';
 import { mse } from '../train/losses.js';
 
 export interface ForecasterOptions {
@@ -62,11 +62,18 @@ export class Forecaster extends Module {
     const out = this.rnn.forward(new Tensor(b.x, [T, B, this.inputSize]), undefined, { training });
     const H = out.output.shape[2];
     const last = new Tensor(out.output.data.slice((T - 1) * B * H), [B, H]);
+    // Diverged weights can overflow an activation or a gradient: that is a non-finite loss for
+    // fit() to stop on (keeping the last good weights), not bad input.
+    const diverged = { loss: NaN, tokens: B, pred: last };
+    if (!allFinite(last.data)) return diverged;
     const pred = this.linear.forward(last, { training });
+    if (!allFinite(pred.data)) return { ...diverged, pred };
     const r = mse(pred, new Tensor(b.y, [B, this.outputSize]));
+    if (training && !allFinite(r.grad.data)) return { ...diverged, pred };
     if (training) {
       // The last step's output is the top layer's final h: its gradient enters through the state.
       const dLast = this.linear.backward(r.grad).data;
+      if (!allFinite(dLast)) return { ...diverged, pred };
       const L = this.rnn.numLayers;
       const dH = new Float32Array(L * B * H);
       dH.set(dLast, (L - 1) * B * H);

@@ -7,7 +7,7 @@ import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { GRU, LSTM, RNN, type RNNState } from '../layers/rnn.js';
 import { checkOptions, positiveInt, seedOf } from '../layers/options.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, allFinite } from '../tensor.js';
 import { crossEntropy } from '../train/losses.js';
 import type { TokenBatch } from '../data/batches.js';
 
@@ -102,9 +102,4 @@ export class LanguageModel extends Module {
   evalBatch(batch: TokenBatch): BatchResult {
     return this.run(batch, false);
   }
-}
-
-function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
-  return true;
 }

@@ -65,7 +65,7 @@ export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, opt
   const base = a.scratch((pad(nc) * 2 + pad(N) * 2) * 4);
   const pl = base, pg = pl + pad(nc) * 4, pt = pg + pad(nc) * 4, ploss = pt + pad(N) * 4;
   a.write(pl, x.data);
-  a.i32.set(tg, pt >> 2);
+  a.i32.set(tg, pt >>> 2);
   // Count the rows that count first: the mean's gradient scale needs it.
   let count = 0;
   for (let i = 0; i < N; i++) if (tg[i] !== ignoreIndex) count++;

@@ -50,7 +50,7 @@ export abstract class Optimizer {
   zeroGrad(): void {
     for (const p of this.params) {
       const { be, g } = p.module._locate(p.spec);
-      be.arena.f32.fill(0, g >> 2, (g >> 2) + p.size);
+      be.arena.f32.fill(0, g >>> 2, (g >>> 2) + p.size);
     }
   }
 

@@ -1,10 +1,10 @@
 /**
- * JS twins of the loss, optimizer and reduction kernels: the oracle for assembly/optim.ts.
+ * JS twins of the loss, optimizer and reduction kernels: the oracle for assembly/optim.ts (JS twins).
  * Arithmetic is float64 (JS numbers) and rounded to float32 only when stored, so each stored
  * value is the correctly rounded contract formula (up to float64 rounding).
  */
-import type { Arena } from './arena.js';
-import type { Kernels } from './kernels.js';
+import type { Arena } from '../arena.js';
+import type { Kernels } from '../kernels.js';
 
 export type OptimKernels = Pick<
   Kernels,
@@ -12,7 +12,7 @@ export type OptimKernels = Pick<
   'sumSquares' | 'scale' | 'clampValues' | 'mulInPlace'
 >;
 
-export function createJsOptimKernels(arena: Arena): OptimKernels {
+export function createOptimKernels(arena: Arena): OptimKernels {
   return {
     crossEntropy(loss, grad, logits, targets, n, c, ignoreIndex, smoothing, gradScale) {
       const f = arena.f32;
@@ -21,11 +21,11 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
       const epsc = smoothing / c;
       let count = 0;
       for (let i = 0; i < n; i++) {
-        const x = (logits >> 2) + i * c;
-        const g = (grad >> 2) + i * c;
-        const t = tg[(targets >> 2) + i];
+        const x = (logits >>> 2) + i * c;
+        const g = (grad >>> 2) + i * c;
+        const t = tg[(targets >>> 2) + i];
         if (t === ignoreIndex) {
-          if (loss !== 0) f[(loss >> 2) + i] = 0;
+          if (loss !== 0) f[(loss >>> 2) + i] = 0;
           if (grad !== 0) f.fill(0, g, g + c);
           continue;
         }
@@ -42,7 +42,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
         // lse − (1 − ε)x_t − ε·mean = log S + (1 − ε)(max − x_t) + ε(max − mean): all ≥ 0.
         let l = Math.log(se) + oneMinus * (mx - f[x + t]);
         if (smoothing !== 0) l += smoothing * (mx - sx / c);
-        if (loss !== 0) f[(loss >> 2) + i] = l;
+        if (loss !== 0) f[(loss >>> 2) + i] = l;
         if (grad !== 0) {
           const a = gradScale / se;
           const b = gradScale * epsc;
@@ -55,7 +55,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     mseSum(grad, pred, target, n, gradScale) {
       const f = arena.f32;
-      const p0 = pred >> 2, y0 = target >> 2, g0 = grad >> 2;
+      const p0 = pred >>> 2, y0 = target >>> 2, g0 = grad >>> 2;
       const s2 = 2 * gradScale;
       let sum = 0;
       if (grad !== 0) {
@@ -75,7 +75,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     bceWithLogitsSum(grad, logits, target, n, gradScale) {
       const f = arena.f32;
-      const x0 = logits >> 2, y0 = target >> 2, g0 = grad >> 2;
+      const x0 = logits >>> 2, y0 = target >>> 2, g0 = grad >>> 2;
       let sum = 0;
       for (let i = 0; i < n; i++) {
         const x = f[x0 + i], y = f[y0 + i];
@@ -92,7 +92,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     sgdStep(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov, first) {
       const f = arena.f32;
-      const p0 = p >> 2, g0 = g >> 2, b0 = buf >> 2;
+      const p0 = p >>> 2, g0 = g >>> 2, b0 = buf >>> 2;
       const useMom = momentum !== 0 && buf !== 0;
       const omt = 1 - dampening;
       for (let i = 0; i < n; i++) {
@@ -110,7 +110,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     adamStep(p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2sqrt, decoupled) {
       const f = arena.f32;
-      const p0 = p >> 2, g0 = g >> 2, m0 = m >> 2, v0 = v >> 2;
+      const p0 = p >>> 2, g0 = g >>> 2, m0 = m >>> 2, v0 = v >>> 2;
       const ob1 = 1 - beta1, ob2 = 1 - beta2, ss = lr / bc1;
       const shrink = 1 - lr * weightDecay;
       const coupled = weightDecay !== 0 && !decoupled;
@@ -130,7 +130,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     rmspropStep(p, g, sq, gAvg, buf, n, lr, alpha, eps, weightDecay, momentum) {
       const f = arena.f32;
-      const p0 = p >> 2, g0 = g >> 2, s0 = sq >> 2, a0 = gAvg >> 2, b0 = buf >> 2;
+      const p0 = p >>> 2, g0 = g >>> 2, s0 = sq >>> 2, a0 = gAvg >>> 2, b0 = buf >>> 2;
       const oal = 1 - alpha;
       for (let i = 0; i < n; i++) {
         const pv = f[p0 + i];
@@ -158,7 +158,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     sumSquares(x, n) {
       const f = arena.f32;
-      const x0 = x >> 2;
+      const x0 = x >>> 2;
       let s0 = 0, s1 = 0;
       let i = 0;
       for (; i + 2 <= n; i += 2) {
@@ -172,13 +172,13 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     scale(x, n, s) {
       const f = arena.f32;
-      const x0 = x >> 2;
+      const x0 = x >>> 2;
       for (let i = x0; i < x0 + n; i++) f[i] *= s;
     },
 
     clampValues(x, n, lo, hi) {
       const f = arena.f32;
-      const x0 = x >> 2;
+      const x0 = x >>> 2;
       for (let i = x0; i < x0 + n; i++) {
         // min(max(x, lo), hi): NaN stays NaN, lo > hi gives hi (as torch.clamp).
         const a = f[i] < lo ? lo : f[i];
@@ -188,7 +188,7 @@ export function createJsOptimKernels(arena: Arena): OptimKernels {
 
     mulInPlace(x, y, n) {
       const f = arena.f32;
-      const x0 = x >> 2, y0 = y >> 2;
+      const x0 = x >>> 2, y0 = y >>> 2;
       for (let i = 0; i < n; i++) f[x0 + i] *= f[y0 + i];
     },
   };

@@ -1,51 +1,27 @@
 /**
- * JS twins of the backward kernels (packRows, colSum, *StepBackward): the test oracle for the
- * Wasm versions (gemmEx and the *StepTrain kernels live with the forward ones in js-kernels.ts). Float64 arithmetic (JS numbers), rounded to float32 when
- * stored; typed arrays, no allocation per call. The JS backend keeps weights unpacked
- * (packedSize(n, k) = n·k), so a "packed" W is the plain row-major W[n, k] and packRows is a
- * transpose.
- *
+ * JS twins of assembly/cells-grad.ts (colSum and the *StepBackward kernels): the test oracle
+ * for the Wasm versions. Float64 arithmetic (JS numbers), rounded to float32 when stored;
+ * typed arrays, no allocation per call.
  */
-import type { Arena } from './arena.js';
-import type { Kernels } from './kernels.js';
+import type { Arena } from '../arena.js';
+import type { Kernels } from '../kernels.js';
+import { sigmoid } from './activations.js';
 
-export type GradKernels = Pick<
-  Kernels,
-  'packRows' | 'colSum' | 'lstmStepBackward' | 'gruStepBackward' | 'rnnStepBackward'
->;
+export type GradKernels = Pick<Kernels, 'colSum' | 'lstmStepBackward' | 'gruStepBackward' | 'rnnStepBackward'>;
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-export function createJsGradKernels(arena: Arena): GradKernels {
+export function createGradKernels(arena: Arena): GradKernels {
   /** float64 column sums for colSum; grown on demand (never per call once large enough). */
   let colAcc = new Float64Array(64);
 
   return {
-    packRows(dst, b, k, n) {
-      // W = Bᵀ: W[j, kk] = B[kk, j]; blocked so both sides stay in cache.
-      const f = arena.f32;
-      const d0 = dst >> 2, s0 = b >> 2;
-      const BLK = 32;
-      for (let kb = 0; kb < k; kb += BLK) {
-        const ke = Math.min(k, kb + BLK);
-        for (let jb = 0; jb < n; jb += BLK) {
-          const je = Math.min(n, jb + BLK);
-          for (let kk = kb; kk < ke; kk++) {
-            const src = s0 + kk * n;
-            for (let j = jb; j < je; j++) f[d0 + j * k + kk] = f[src + j];
-          }
-        }
-      }
-    },
-
     colSum(dst, a, m, n, accumulate) {
       const f = arena.f32;
       if (colAcc.length < n) colAcc = new Float64Array(Math.max(n, 2 * colAcc.length));
       const s = colAcc;
-      const d0 = dst >> 2;
+      const d0 = dst >>> 2;
       if (accumulate !== 0) for (let j = 0; j < n; j++) s[j] = f[d0 + j];
       else s.fill(0, 0, n);
-      for (let i = 0, r = a >> 2; i < m; i++, r += n) {
+      for (let i = 0, r = a >>> 2; i < m; i++, r += n) {
         for (let j = 0; j < n; j++) s[j] += f[r + j];
       }
       for (let j = 0; j < n; j++) f[d0 + j] = s[j];
@@ -56,13 +32,13 @@ export function createJsGradKernels(arena: Arena): GradKernels {
       const len = arena.i32;
       const G = 4 * H;
       for (let b = 0; b < B; b++) {
-        const dg = (dG >> 2) + b * G;
-        if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
+        const dg = (dG >>> 2) + b * G;
+        if (lengths !== 0 && t >= len[(lengths >>> 2) + b]) {
           f.fill(0, dg, dg + G);
           continue;
         }
-        const d = (dh >> 2) + b * H, e = (dc >> 2) + b * H, tp = (tape >> 2) + b * 5 * H;
-        const cp = (cPrev >> 2) + b * ldcPrev;
+        const d = (dh >>> 2) + b * H, e = (dc >>> 2) + b * H, tp = (tape >>> 2) + b * 5 * H;
+        const cp = (cPrev >>> 2) + b * ldcPrev;
         for (let j = 0; j < H; j++) {
           const i = f[tp + j], fg = f[tp + H + j], g = f[tp + 2 * H + j];
           const o = f[tp + 3 * H + j], tc = Math.tanh(f[tp + 4 * H + j]);
@@ -84,13 +60,13 @@ export function createJsGradKernels(arena: Arena): GradKernels {
       const len = arena.i32;
       const G = 3 * H;
       for (let b = 0; b < B; b++) {
-        const gx = (dGx >> 2) + b * G, ds = (dS >> 2) + b * G;
-        if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
+        const gx = (dGx >>> 2) + b * G, ds = (dS >>> 2) + b * G;
+        if (lengths !== 0 && t >= len[(lengths >>> 2) + b]) {
           f.fill(0, gx, gx + G);
           f.fill(0, ds, ds + G);
           continue;
         }
-        const d = (dh >> 2) + b * H, tp = (tape >> 2) + b * 4 * H, hp = (hPrev >> 2) + b * H;
+        const d = (dh >>> 2) + b * H, tp = (tape >>> 2) + b * 4 * H, hp = (hPrev >>> 2) + b * H;
         for (let j = 0; j < H; j++) {
           const r = f[tp + j], z = f[tp + H + j], n = f[tp + 2 * H + j], sn = f[tp + 3 * H + j];
           const dhv = f[d + j];
@@ -113,12 +89,12 @@ export function createJsGradKernels(arena: Arena): GradKernels {
       const f = arena.f32;
       const len = arena.i32;
       for (let b = 0; b < B; b++) {
-        const dg = (dG >> 2) + b * H;
-        if (lengths !== 0 && t >= len[(lengths >> 2) + b]) {
+        const dg = (dG >>> 2) + b * H;
+        if (lengths !== 0 && t >= len[(lengths >>> 2) + b]) {
           f.fill(0, dg, dg + H);
           continue;
         }
-        const d = (dh >> 2) + b * H, tp = (tape >> 2) + b * H;
+        const d = (dh >>> 2) + b * H, tp = (tape >>> 2) + b * H;
         for (let j = 0; j < H; j++) {
           const h = f[tp + j], dhv = f[d + j];
           f[dg + j] = relu ? (h > 0 ? dhv : 0) : dhv * (1 - h * h);

@@ -1,0 +1,197 @@
+/**
+ * Input validation for the recurrent layers, in one place: every check names the method, the
+ * argument, what was expected and what came, and runs before anything is written.
+ */
+import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../../tensor.js';
+import { MAX_MEMORY_BYTES } from '../../backend/backend.js';
+import { formatBytes } from '../../backend/arena.js';
+import { bool, checkFits, checkOptions, fmt, positiveInt, seedOf } from '../options.js';
+import type { Cell } from './cells.js';
+import type { ForwardOptions, RNNBaseOptions, RNNState, StepState } from './types.js';
+
+export const BASE_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'seed'];
+
+/** A layer's structure as its constructor validated it. */
+export interface Config {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bias: boolean;
+  batchFirst: boolean;
+  dropout: number;
+  bidirectional: boolean;
+  seed: number | undefined;
+}
+
+export function parseConfig(layer: string, cell: Cell, opts: RNNBaseOptions, extraKeys: readonly string[]): Config {
+  checkOptions(layer, opts, [...BASE_KEYS, ...extraKeys]);
+  const inputSize = positiveInt(layer, 'inputSize', opts.inputSize);
+  const hiddenSize = positiveInt(layer, 'hiddenSize', opts.hiddenSize);
+  const numLayers = positiveInt(layer, 'numLayers', opts.numLayers ?? 1);
+  const bias = bool(layer, 'bias', opts.bias, true);
+  const batchFirst = bool(layer, 'batchFirst', opts.batchFirst, false);
+  const bidirectional = bool(layer, 'bidirectional', opts.bidirectional, false);
+  const dropout = opts.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+    throw new RangeError(`${layer}: dropout must be a number in [0, 1), got ${fmt(dropout)}`);
+  }
+  const seed = seedOf(layer, opts.seed);
+  const D = bidirectional ? 2 : 1, GH = cell.gates * hiddenSize;
+  const floats = D * (GH * (inputSize + hiddenSize + 2) + (numLayers - 1) * GH * (D * hiddenSize + hiddenSize + 2));
+  // The parameters and their packed copy for forward (training adds the transposed one).
+  checkFits(layer, { inputSize, hiddenSize, numLayers, ...(bidirectional ? { directions: 2 } : {}) }, floats, 2);
+  return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, seed };
+}
+
+/** forward()'s x: [T, B, I] ([B, T, I] with batchFirst) or [T, I] unbatched. */
+export function parseInput(name: string, cfg: Config, x: TensorLike): { xt: Tensor; T: number; B: number; unbatched: boolean } {
+  const xt = toTensor(x, `${name}.forward: x`);
+  const rank = xt.shape.length;
+  const feat = cfg.batchFirst ? '[B, T, inputSize]' : '[T, B, inputSize]';
+  if (rank !== 2 && rank !== 3) {
+    throw new RangeError(`${name}.forward: x must be 3-D ${feat} or 2-D unbatched [T, inputSize], got shape ${shapeStr(xt.shape)}`);
+  }
+  const unbatched = rank === 2;
+  const I = xt.shape[rank - 1];
+  if (I !== cfg.inputSize) {
+    throw new RangeError(`${name}.forward: x's last dimension must be inputSize = ${cfg.inputSize}, got ${I} (shape ${shapeStr(xt.shape)})`);
+  }
+  const T = unbatched || !cfg.batchFirst ? xt.shape[0] : xt.shape[1];
+  const B = unbatched ? 1 : cfg.batchFirst ? xt.shape[0] : xt.shape[1];
+  if (T < 1 || B < 1) {
+    throw new RangeError(`${name}.forward: x must have at least one step and one batch row, got shape ${shapeStr(xt.shape)}`);
+  }
+  checkFinite(xt.data, `${name}.forward: x`);
+  return { xt, T, B, unbatched };
+}
+
+/**
+ * An initial state (forward) or a state gradient (backward): `{h, c}` for the LSTM, `h` or
+ * `{h}` otherwise, each [L·D, B, H] ([L·D, H] unbatched). Returns the raw arrays (null: zeros).
+ */
+export function parseState(
+  name: string, cfg: Config, cell: Cell, state: RNNState | TensorLike | undefined | null, B: number,
+  unbatched: boolean, what: string,
+): { h0: Float32Array | null; c0: Float32Array | null } {
+  if (state === undefined || state === null) return { h0: null, c0: null };
+  const hasC = cell.hasCellState;
+  let hIn: unknown, cIn: unknown;
+  if (state instanceof Tensor || Array.isArray(state)) {
+    if (hasC) throw new TypeError(`${name}.${what} must be an object {h, c}, got ${typeName(state)}`);
+    hIn = state;
+  } else if (typeof state === 'object' && !('data' in state && 'shape' in state)) {
+    const keys = Object.keys(state);
+    const allowed = hasC ? ['h', 'c'] : ['h'];
+    const bad = keys.filter((k) => !allowed.includes(k));
+    if (bad.length > 0) {
+      throw new TypeError(`${name}.${what} has unknown key '${bad[0]}'; expected ${allowed.map((k) => `'${k}'`).join(', ')}`);
+    }
+    hIn = (state as RNNState).h;
+    cIn = (state as RNNState).c;
+    if (hasC && (hIn === undefined) !== (cIn === undefined)) {
+      throw new TypeError(`${name}.${what} must give both h and c (or neither), got only ${hIn === undefined ? 'c' : 'h'}`);
+    }
+  } else if (!hasC && typeof state === 'object') {
+    hIn = state;
+  } else {
+    throw new TypeError(`${name}.${what} must be ${hasC ? 'an object {h, c}' : 'a tensor or {h}'}, got ${typeName(state)}`);
+  }
+  const LD = cfg.numLayers * (cfg.bidirectional ? 2 : 1);
+  const want = unbatched ? [LD, cfg.hiddenSize] : [LD, B, cfg.hiddenSize];
+  const check = (v: unknown, key: string): Float32Array | null => {
+    if (v === undefined) return null;
+    const t = toTensor(v, `${name}.${what}.${key}`);
+    if (!sameShape(t.shape, want)) throw new RangeError(`${name}.${what}.${key} must have shape ${shapeStr(want)}, got ${shapeStr(t.shape)}`);
+    checkFinite(t.data, `${name}.${what}.${key}`);
+    return t.data;
+  };
+  return { h0: check(hIn, 'h'), c0: check(cIn, 'c') };
+}
+
+/** forward()'s options: lengths (one per row, 1 ≤ length ≤ T) and training. */
+export function parseForwardOptions(
+  name: string, options: ForwardOptions, B: number, T: number, unbatched: boolean,
+): { lengths: Int32Array | null; training: boolean } {
+  const fn = `${name}.forward`;
+  checkOptions(fn, options, ['lengths', 'training']);
+  const training = options.training ?? false;
+  if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
+  const lengths = options.lengths;
+  if (lengths === undefined || lengths === null) return { lengths: null, training };
+  if (unbatched) throw new RangeError(`${fn}: lengths needs batched input; x is unbatched [T, inputSize]`);
+  if (typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+    throw new TypeError(`${fn}: lengths must be an array of ${B} integers, got ${typeName(lengths)}`);
+  }
+  if (lengths.length !== B) throw new RangeError(`${fn}: lengths must have one entry per batch row (${B}), got ${lengths.length}`);
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const v = lengths[b];
+    if (!Number.isInteger(v) || v < 1 || v > T) {
+      throw new RangeError(`${fn}: lengths[${b}] must be an integer in [1, ${T}] (T = ${T}), got ${fmt(v)}`);
+    }
+    out[b] = v;
+  }
+  return { lengths: out, training };
+}
+
+/** createState()'s batch: refused when the state alone could not fit in a backend's memory. */
+export function parseStateBatch(name: string, cfg: Config, batch: unknown): number {
+  const fn = `${name}.createState`;
+  const B = positiveInt(fn, 'batch', batch);
+  const bytes = cfg.numLayers * B * cfg.hiddenSize * 4;
+  if (bytes > MAX_MEMORY_BYTES / 2) {
+    throw new RangeError(`${fn}: batch = ${B} needs ${formatBytes(bytes)} per state tensor, more than a WebAssembly memory can hold beside it`);
+  }
+  return B;
+}
+
+/** step()'s arguments: x [B, I] values, state from createState (finite, right shapes), out [B, H]. */
+export function parseStep(
+  name: string, cfg: Config, cell: Cell, x: Float32Array | TensorLike, state: StepState, out: Float32Array | undefined,
+): { xd: Float32Array; B: number } {
+  const fn = `${name}.step`;
+  if (cfg.bidirectional) throw new Error(`${fn}: a bidirectional layer needs the whole sequence; use forward()`);
+  const hasC = cell.hasCellState;
+  const expected = `{h: Tensor${hasC ? ', c: Tensor' : ''}} from createState()`;
+  if (state === null || typeof state !== 'object' || !(state.h instanceof Tensor)) {
+    throw new TypeError(`${fn}: state must be ${expected}, got ${typeName(state)}`);
+  }
+  const H = cfg.hiddenSize, L = cfg.numLayers, I = cfg.inputSize;
+  const hs = state.h.shape;
+  if (hs.length !== 3 || hs[0] !== L || hs[2] !== H || hs[1] < 1 || state.h.data.length !== L * hs[1] * H) {
+    throw new RangeError(`${fn}: state.h must have shape [${L}, B, ${H}], got ${shapeStr(hs)}`);
+  }
+  const B = hs[1];
+  if (hasC) {
+    const c = state.c;
+    if (!(c instanceof Tensor) || !sameShape(c.shape, [L, B, H]) || c.data.length !== L * B * H) {
+      throw new RangeError(`${fn}: state.c must be a Tensor of shape [${L}, ${B}, ${H}], got ${c instanceof Tensor ? shapeStr(c.shape) : typeName(c)}`);
+    }
+    checkFinite(c.data, `${fn}: state.c`);
+  } else if (state.c !== undefined) {
+    throw new TypeError(`${fn}: state has a 'c', but ${name} keeps only h`);
+  }
+  checkFinite(state.h.data, `${fn}: state.h`);
+  const xd = x instanceof Float32Array ? x : toTensor(x, `${fn}: x`).data;
+  if (xd.length !== B * I) throw new RangeError(`${fn}: x must hold batch × inputSize = ${B} × ${I} = ${B * I} values, got ${xd.length}`);
+  checkFinite(xd, `${fn}: x`);
+  if (out !== undefined && (!(out instanceof Float32Array) || out.length !== B * H)) {
+    throw new RangeError(`${fn}: out must be a Float32Array of ${B * H} values, got ${out instanceof Float32Array ? `length ${out.length}` : typeName(out)}`);
+  }
+  return { xd, B };
+}
+
+/** backward()'s gradOutput: null (the loss used only the final state) or the output's shape. */
+export function parseGradOutput(fn: string, gradOutput: TensorLike | null, outputShape: readonly number[]): Tensor | null {
+  if (gradOutput === null) return null;
+  const go = toTensor(gradOutput, `${fn}: gradOutput`);
+  if (!sameShape(go.shape, outputShape)) {
+    throw new RangeError(`${fn}: gradOutput must have the output's shape ${shapeStr(outputShape)}, got ${shapeStr(go.shape)}`);
+  }
+  checkFinite(go.data, `${fn}: gradOutput`);
+  return go;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
