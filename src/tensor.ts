@@ -8,8 +8,17 @@ export type TensorLike =
   | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
 
 export class Tensor {
-  readonly data: Float32Array;
-  readonly shape: number[];
+  /** The values, row-major. Its contents may change; the array and the shape may not. */
+  declare readonly data: Float32Array;
+  /** Dimensions (frozen: a tensor's shape never changes after construction). */
+  declare readonly shape: readonly number[];
+  /** Set only by the constructor: look-alikes made with Object.create(Tensor.prototype) lack it. */
+  readonly #constructed = true;
+
+  /** @internal Whether `t` was made by the constructor (and so is consistent). */
+  static isConstructed(t: Tensor): boolean {
+    return #constructed in t && t.#constructed;
+  }
 
   constructor(data: Float32Array, shape: readonly number[]) {
     if (!(data instanceof Float32Array)) {
@@ -22,18 +31,23 @@ export class Tensor {
         `Tensor: shape [${shape.join(', ')}] holds ${size} values, but data has ${data.length}`,
       );
     }
-    this.data = data;
-    this.shape = [...shape];
+    // Neither the array nor the shape can be swapped or edited later, so a tensor stays consistent.
+    Object.defineProperty(this, 'data', { value: data, enumerable: true, writable: false, configurable: false });
+    Object.defineProperty(this, 'shape', { value: Object.freeze([...shape]), enumerable: true, writable: false, configurable: false });
   }
 
-  /** Builds a tensor from nested arrays (shape inferred) or from flat data and a shape. */
+  /** Builds a tensor from nested arrays (shape inferred) or from flat values and a shape. */
   static from(values: TensorLike, shape?: readonly number[]): Tensor {
     if (values instanceof Tensor) return shape ? new Tensor(values.data, shape) : values;
     if (shape !== undefined) {
-      const flat = Array.isArray(values) ? values.flat(Infinity as 1) : (values as { data: ArrayLike<number> }).data;
-      return new Tensor(Float32Array.from(flat as ArrayLike<number>), shape);
+      checkShape(shape, 'Tensor.from: shape');
+      if (Array.isArray(values)) {
+        const flat = (values as readonly NestedArray[]).flat(Infinity as 1) as unknown[];
+        return new Tensor(toFloat32(flat, 'Tensor.from: values'), shape);
+      }
+      return toTensor({ data: (values as { data: ArrayLike<number> })?.data, shape }, 'Tensor.from: values');
     }
-    return toTensor(values, 'values');
+    return toTensor(values, 'Tensor.from: values');
   }
 
   static zeros(shape: readonly number[]): Tensor {
@@ -43,6 +57,11 @@ export class Tensor {
 
   get size(): number {
     return this.data.length;
+  }
+
+  /** PyTorch-style nested lists, so `JSON.stringify(model.stateDict())` writes what `torch.tensor(...)` reads. */
+  toJSON(): NestedArray {
+    return this.toArray();
   }
 
   /** Nested arrays of numbers, like PyTorch's `tolist()`. */
@@ -61,10 +80,46 @@ export class Tensor {
   }
 }
 
+/** The most elements a tensor may have (a WebAssembly memory holds 2^30 float32s). */
+export const MAX_TENSOR_SIZE = 2 ** 30;
+
 function checkShape(shape: readonly number[], what: string): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TypeError(`${what} must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new TypeError(`${what} must be an array of non-negative integers, got ${describeValue(shape)}`);
   }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size > MAX_TENSOR_SIZE) {
+    throw new RangeError(`${what} [${shape.join(', ')}] holds ${size} values, more than a tensor may (${MAX_TENSOR_SIZE})`);
+  }
+}
+
+function describeValue(v: unknown): string {
+  try {
+    const s = JSON.stringify(v);
+    if (s !== undefined) return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    // fall through (cycles, BigInt)
+  }
+  return typeName(v);
+}
+
+/**
+ * Copies numbers into a new Float32Array, refusing anything that is not a number (strings,
+ * null, booleans, nested arrays, BigInts): JavaScript would coerce them silently.
+ */
+function toFloat32(src: ArrayLike<unknown>, arg: string): Float32Array {
+  if (src instanceof Float32Array) return src;
+  if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+    throw new TypeError(`${arg}: expected float values (a Float32Array or numbers), got a ${typeName(src)}; convert it with Float32Array.from(data, Number)`);
+  }
+  if (ArrayBuffer.isView(src)) return Float32Array.from(src as unknown as ArrayLike<number>);
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    if (typeof v !== 'number') throw new TypeError(`${arg}[${i}]: expected a number, got ${typeName(v)}${typeof v === 'string' ? ` '${v.slice(0, 20)}'` : ''}`);
+    out[i] = v;
+  }
+  return out;
 }
 
 export function typeName(v: unknown): string {
@@ -76,7 +131,10 @@ export function typeName(v: unknown): string {
 
 /** Converts a TensorLike into a Tensor, naming `arg` in any error. */
 export function toTensor(x: unknown, arg: string): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    // A Tensor is consistent by construction; a look-alike object is checked like any {data, shape}.
+    if (Tensor.isConstructed(x)) return x;
+  }
   if (Array.isArray(x)) {
     const shape: number[] = [];
     let probe: unknown = x;
@@ -108,7 +166,7 @@ export function toTensor(x: unknown, arg: string): Tensor {
   if (x !== null && typeof x === 'object' && 'data' in x && 'shape' in x) {
     const { data, shape } = x as { data: unknown; shape: unknown };
     if (!Array.isArray(shape)) throw new TypeError(`${arg}.shape: expected an array, got ${typeName(shape)}`);
-    if (!(data instanceof Float32Array) && !Array.isArray(data) && !ArrayBuffer.isView(data)) {
+    if (!Array.isArray(data) && !(ArrayBuffer.isView(data) && !(data instanceof DataView))) {
       throw new TypeError(`${arg}.data: expected a Float32Array or an array of numbers, got ${typeName(data)}`);
     }
     checkShape(shape, `${arg}.shape`);
@@ -117,7 +175,7 @@ export function toTensor(x: unknown, arg: string): Tensor {
     if (len !== size) {
       throw new RangeError(`${arg}: shape [${shape.join(', ')}] holds ${size} values, but data has ${len}`);
     }
-    return new Tensor(data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>), shape);
+    return new Tensor(toFloat32(data as ArrayLike<unknown>, `${arg}.data`), shape);
   }
   throw new TypeError(`${arg}: expected a Tensor, nested arrays of numbers or {data, shape}, got ${typeName(x)}`);
 }

@@ -3,7 +3,10 @@
  * and the model is left exactly as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { Embedding, GRU, LSTM, Linear, RNN, Tensor, ready, setBackend } from '../src/index.js';
+import {
+  Adam, CosineAnnealingLR, Embedding, GRU, LSTM, Linear, RNN, SGD, StepLR, Tensor, clipGradNorm, crossEntropy, fit, gradNorm, mse, ready,
+  setBackend,
+} from '../src/index.js';
 import { randomData, selectedBackends, use } from './helpers.js';
 
 function snapshot(m: { stateDict(): Record<string, Tensor> }): Record<string, number[]> {
@@ -125,3 +128,132 @@ for (const backend of selectedBackends()) {
     });
   });
 }
+
+describe('inputs that used to be accepted (#8) are refused clearly, and change nothing', () => {
+  const x = { data: randomData(4 * 2 * 3, 1), shape: [4, 2, 3] };
+
+  it.each([
+    ['strings', ['1', 0, 0, 0, 0, 0], /x\.data\[0\]: expected a number, got string '1'/],
+    ['nulls', [null, 0, 0, 0, 0, 0], /x\.data\[0\]: expected a number, got null/],
+    ['booleans', [0, true, 0, 0, 0, 0], /x\.data\[1\]: expected a number, got boolean/],
+    ['nested arrays', [[0], 0, 0, 0, 0, 0], /x\.data\[0\]: expected a number, got array/],
+    ['BigInt64Array', new BigInt64Array(6), /x\.data: expected float values .*got a BigInt64Array/],
+  ])('forward: x.data holding %s', async (_n, data, msg) => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    const before = lstm.forward(x).output.data;
+    expect(() => lstm.forward({ data: data as never, shape: [2, 3] })).toThrow(msg);
+    expect(() => lstm.forward({ data: data as never, shape: [2, 3] })).toThrow(/LSTM\.forward/);
+    expect(Array.from(lstm.forward(x).output.data)).toEqual(Array.from(before));
+    lstm.dispose();
+  });
+
+  it("a Tensor's shape cannot be changed after construction", () => {
+    const t = new Tensor(new Float32Array(6), [2, 3]);
+    expect(() => {
+      (t.shape as number[])[0] = 3;
+    }).toThrow(TypeError);
+    expect(() => {
+      (t as unknown as { shape: number[] }).shape = [6];
+    }).toThrow(TypeError);
+    expect(() => {
+      (t as unknown as { data: Float32Array }).data = new Float32Array(1);
+    }).toThrow(TypeError);
+    expect(t.shape).toEqual([2, 3]);
+    // A look-alike with an inconsistent shape is checked like any {data, shape}.
+    const fake = Object.assign(Object.create(Tensor.prototype), { data: new Float32Array(6), shape: [4, 3] });
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    expect(() => lstm.forward(fake)).toThrow(/shape \[4, 3\] holds 12 values, but data has 6/);
+    lstm.dispose();
+  });
+
+  it('Tensor.from refuses values that are not numbers', () => {
+    expect(() => Tensor.from(['a', 'b'] as never, [2])).toThrow(/Tensor\.from: values\[0\]: expected a number, got string 'a'/);
+    expect(() => Tensor.from({ data: [1, null] as never, shape: [2] })).toThrow(/Tensor\.from: values\.data\[1\]: expected a number, got null/);
+    expect(() => Tensor.from([1, 2, 3], [2])).toThrow(/shape \[2\] holds 2 values, but data has 3/);
+    expect(Array.from(Tensor.from([[1, 2], [3, 4]]).data)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('step() refuses a non-finite or misshapen state and leaves it as it was', () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    const xs = new Float32Array(3).fill(0.5);
+    const good = lstm.createState(1);
+    const nan = lstm.createState(1);
+    nan.h.data[2] = NaN;
+    expect(() => lstm.step(xs, nan)).toThrow(/LSTM\.step: state\.h: expected finite numbers, got NaN at flat index 2/);
+    const inf = lstm.createState(1);
+    (inf.c as Tensor).data[0] = Infinity;
+    expect(() => lstm.step(xs, inf)).toThrow(/LSTM\.step: state\.c: expected finite numbers, got Infinity/);
+    expect(() => lstm.step(xs, { h: good.h, c: Tensor.zeros([1, 1, 5]) })).toThrow(/LSTM\.step: state\.c must be a Tensor of shape \[1, 1, 4\], got \[1, 1, 5\]/);
+    expect(() => lstm.step(xs, { h: Tensor.zeros([2, 1, 4]), c: good.c })).toThrow(/state\.h must have shape \[1, B, 4\], got \[2, 1, 4\]/);
+    const gru = new GRU({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    expect(() => gru.step(xs, { h: Tensor.zeros([1, 1, 4]), c: Tensor.zeros([1, 1, 4]) })).toThrow(/GRU\.step: state has a 'c', but GRU keeps only h/);
+    expect(Array.from(nan.h.data.subarray(0, 2))).toEqual([0, 0]);
+    lstm.dispose();
+    gru.dispose();
+  });
+
+  it('loadStateDict refuses string, null and boolean data and changes nothing', () => {
+    const lin = new Linear(2, 2, { seed: 1 });
+    const before = Array.from(lin.stateDict().weight.data);
+    for (const [bad, msg] of [
+      [['a', 'b', 'c', 'd'], /'weight'\.data\[0\]: expected a number, got string/],
+      [[null, 1, 2, 3], /'weight'\.data\[0\]: expected a number, got null/],
+      [[true, 1, 2, 3], /'weight'\.data\[0\]: expected a number, got boolean/],
+    ] as const) {
+      expect(() => lin.loadStateDict({ weight: { data: bad as never, shape: [2, 2] }, bias: [0, 0] })).toThrow(msg);
+    }
+    expect(() => lin.loadStateDict(lin.stateDict(), null as never)).toThrow(/Linear\.loadStateDict: options must be an object, got null/);
+    expect(() => lin.loadStateDict(lin.stateDict(), { strict: 'yes' } as never)).toThrow(/strict must be a boolean, got string/);
+    expect(() => lin.loadStateDict(lin.stateDict(), { strinct: false } as never)).toThrow(/unknown option 'strinct'/);
+    expect(Array.from(lin.stateDict().weight.data)).toEqual(before);
+    lin.dispose();
+  });
+
+  it('losses, optimizers, schedulers and clipping refuse null and unknown options by name', () => {
+    const lin = new Linear(2, 2, { seed: 1 });
+    expect(() => crossEntropy([[1, 2]], [0], null as never)).toThrow(/crossEntropy: options must be an object, got null/);
+    expect(() => crossEntropy([[1, 2]], [0], { ignore_index: 1 } as never)).toThrow(/crossEntropy: unknown option 'ignore_index' \(did you mean 'ignoreIndex'\?\)/);
+    expect(() => mse([1], [1], { reductio: 'sum' } as never)).toThrow(/mse: unknown option 'reductio'; expected 'reduction'/);
+    expect(() => new StepLR(null as never, { stepSize: 1 })).toThrow(/StepLR: optimizer must be an Optimizer .*got null/);
+    const opt = new SGD(lin, { lr: 0.1 });
+    expect(() => new StepLR(opt, null as never)).toThrow(/StepLR: options must be an object, got null/);
+    expect(() => new CosineAnnealingLR(opt, { t_max: 3 } as never)).toThrow(/CosineAnnealingLR: unknown option 't_max' \(did you mean 'tMax'\?\)/);
+    expect(() => clipGradNorm(null as never, 1)).toThrow(/clipGradNorm: params must be a Module or a non-empty array of its parameters\(\), got null/);
+    expect(() => gradNorm('x' as never)).toThrow(/gradNorm: params must be a Module .*got string/);
+    expect(() => new SGD(lin, { lr: 0.1, moment: 0.9 } as never)).toThrow(/SGD: unknown option 'moment'; expected one of 'lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'/);
+    expect(() => new Adam(lin, { weight_decay: 0.1, weightDecay: 0.2 } as never)).toThrow(/Adam: option 'weightDecay' is given twice/);
+    expect(() => new SGD(lin, { lr: 0.1, nesterov: 'yes' } as never)).toThrow(/SGD: nesterov must be a boolean, got 'yes'/);
+    expect(() => fit(null as never, null as never)).toThrow(/fit: model must be a Module/);
+    lin.dispose();
+  });
+
+  it("PyTorch's weight_decay spelling is an alias of weightDecay", () => {
+    const a = new Linear(2, 2, { seed: 1 });
+    const b = new Linear(2, 2, { seed: 1 });
+    const adamA = new Adam(a, { lr: 0.1, weight_decay: 0.5 } as never);
+    const adamB = new Adam(b, { lr: 0.1, weightDecay: 0.5 });
+    expect(adamA.weightDecay).toBe(0.5);
+    for (const [m, o] of [[a, adamA], [b, adamB]] as const) {
+      const y = m.forward([[1, 2]], { training: true });
+      m.backward(new Tensor(new Float32Array(y.size).fill(1), y.shape));
+      o.step();
+    }
+    expect(Array.from(a.stateDict().weight.data)).toEqual(Array.from(b.stateDict().weight.data));
+    expect(new SGD(a, { lr: 0.1, weight_decay: 0.01 } as never).weightDecay).toBe(0.01);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('sizes that cannot fit fail at once with the argument named, not "Invalid typed array length"', () => {
+    expect(() => new GRU({ inputSize: 2, hiddenSize: 8 }).createState(1e9)).toThrow(/GRU\.createState: batch = 1000000000/);
+    expect(() => new Linear(1e5, 1e5)).toThrow(/Linear: inFeatures = 100000, outFeatures = 100000 give/);
+    expect(() => new Embedding(1e5, 1e5)).toThrow(/Embedding: numEmbeddings = 100000, embeddingDim = 100000 give/);
+    expect(() => Tensor.zeros([1e5, 1e5])).toThrow(/Tensor\.zeros: shape \[100000, 100000\] holds 10000000000 values, more than a tensor may/);
+  });
+
+  it('unknown layer options suggest the camelCase name', () => {
+    expect(() => new LSTM({ inputSize: 3, hidden_size: 4 } as never)).toThrow(/LSTM: unknown option 'hidden_size' \(did you mean 'hiddenSize'\?\)/);
+    expect(() => new Linear(2, 2, null as never)).toThrow(/Linear: options must be an object, got null/);
+    expect(() => new LSTM(null as never)).toThrow(/LSTM: options must be an object, got null/);
+  });
+});

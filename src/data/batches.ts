@@ -6,6 +6,7 @@
  * x and y are time-major [T, B] int32 (y is x shifted by one token).
  */
 import { Random } from '../random.js';
+import { checkOptions } from '../layers/options.js';
 import { typeName } from '../tensor.js';
 
 export interface TokenBatch {
@@ -31,6 +32,7 @@ export function lmBatches(tokens: ArrayLike<number>, options: LMBatchOptions): T
   if (tokens === null || typeof tokens !== 'object' || typeof tokens.length !== 'number') {
     throw new TypeError(`${fn}: tokens must be an array of token ids, got ${typeName(tokens)}`);
   }
+  checkOptions(fn, options, ['batchSize', 'seqLen', 'mode', 'seed', 'epoch']);
   const { batchSize: B, seqLen: T } = options;
   const mode = options.mode ?? 'sequential';
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`${fn}: batchSize must be a positive integer, got ${String(B)}`);

@@ -64,3 +64,26 @@ export function checkFits(layer: string, args: Record<string, number>, floats: n
       `more than a WebAssembly memory holds (${formatBytes(MAX_MEMORY_BYTES)})`,
   );
 }
+
+/**
+ * checkOptions for options that PyTorch users may spell PyTorch's way: each alias (e.g.
+ * `weight_decay`) is accepted for its camelCase name (`weightDecay`); giving both is an error.
+ * Returns the options under their canonical names.
+ */
+export function aliasOptions<T extends object>(
+  fn: string, opts: unknown, allowed: readonly string[], aliases: Readonly<Record<string, string>>,
+): T {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${fn}: options must be an object, got ${typeName(opts)}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(opts)) {
+    const name = aliases[key] ?? key;
+    if (!allowed.includes(name)) {
+      throw new TypeError(`${fn}: unknown option '${key}'; expected ${oneOf(allowed)}`);
+    }
+    if (name in out) throw new TypeError(`${fn}: option '${name}' is given twice (as '${name}' and as '${key}')`);
+    out[name] = value;
+  }
+  return out as T;
+}

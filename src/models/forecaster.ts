@@ -6,7 +6,7 @@ import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { GRU, LSTM, RNN } from '../layers/rnn.js';
 import { checkOptions, positiveInt, seedOf } from '../layers/options.js';
-import { Tensor, allFinite, shapeStr } from '../tensor.js';
+import { Tensor, allFinite, shapeStr, typeName } from '../tensor.js';
 import { mse } from '../train/losses.js';
 
 export interface ForecasterOptions {
@@ -47,7 +47,13 @@ export class Forecaster extends Module {
     this.linear = new Linear(H, this.outputSize, { seed: seed === undefined ? undefined : seed * 31 + 2 });
   }
 
-  private check(b: WindowBatch): void {
+  private check(b: WindowBatch, fn = 'Forecaster'): void {
+    if (b === null || typeof b !== 'object') throw new TypeError(`${fn}: batch must be {x, y, T, B}, got ${typeName(b)}`);
+    positiveInt(fn, 'T', b.T);
+    positiveInt(fn, 'B', b.B);
+    for (const key of ['x', 'y'] as const) {
+      if (!(b[key] instanceof Float32Array)) throw new TypeError(`${fn}: ${key} must be a Float32Array, got ${typeName(b[key])}`);
+    }
     if (b.x.length !== b.T * b.B * this.inputSize || b.y.length !== b.B * this.outputSize) {
       throw new RangeError(
         `Forecaster: batch x must hold T·B·inputSize = ${b.T * b.B * this.inputSize} values and y B·outputSize = ` +
@@ -85,6 +91,8 @@ export class Forecaster extends Module {
 
   /** Predictions [B, outputSize] for windows x [T, B, inputSize]. */
   predict(x: Float32Array, T: number, B: number): Tensor {
+    positiveInt('Forecaster.predict', 'T', T);
+    positiveInt('Forecaster.predict', 'B', B);
     return this.run({ x, y: new Float32Array(B * this.outputSize), T, B }, false).pred;
   }
 

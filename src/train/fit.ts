@@ -4,11 +4,12 @@
  * the last finite weights when a loss, gradient or update turns non-finite.
  */
 import { Module, type Parameter } from '../layers/module.js';
+import { checkOptions, fmt } from '../layers/options.js';
 import { typeName } from '../tensor.js';
 import { clipGradNorm, gradNorm } from './clip.js';
 import { NonFiniteError } from './errors.js';
-import type { Optimizer } from './optimizers.js';
-import type { LRScheduler } from './schedulers.js';
+import { Optimizer } from './optimizers.js';
+import { LRScheduler } from './schedulers.js';
 
 /** A model fit() can train: it computes a batch's loss and adds its gradients. */
 export interface Trainable<B> extends Module {
@@ -105,14 +106,29 @@ export function fit<B>(model: Trainable<B>, options: FitOptions<B>): FitResult {
   if (!(model instanceof Module) || typeof model.trainBatch !== 'function') {
     throw new TypeError(`${fn}: model must be a Module with trainBatch()/evalBatch(), got ${typeName(model)}`);
   }
+  checkOptions(fn, options, ['optimizer', 'epochs', 'train', 'validation', 'clipNorm', 'scheduler', 'onStep', 'onEpoch', 'earlyStopping']);
   const { optimizer, epochs } = options;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`${fn}: epochs must be a positive integer, got ${String(epochs)}`);
+  if (!(optimizer instanceof Optimizer)) throw new TypeError(`${fn}: optimizer must be an Optimizer (SGD, Adam, …), got ${typeName(optimizer)}`);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`${fn}: epochs must be a positive integer, got ${fmt(epochs)}`);
   if (options.clipNorm !== undefined && !(options.clipNorm > 0)) {
-    throw new RangeError(`${fn}: clipNorm must be a positive number, got ${String(options.clipNorm)}`);
+    throw new RangeError(`${fn}: clipNorm must be a positive number, got ${fmt(options.clipNorm)}`);
+  }
+  for (const key of ['train', 'validation'] as const) {
+    const v = options[key];
+    if ((key === 'train' || v !== undefined) && typeof v !== 'function' && !Array.isArray(v)) {
+      throw new TypeError(`${fn}: ${key} must be an array of batches or a function of the epoch, got ${typeName(v)}`);
+    }
+  }
+  if (options.scheduler !== undefined && !(options.scheduler instanceof LRScheduler)) {
+    throw new TypeError(`${fn}: scheduler must be an LRScheduler, got ${typeName(options.scheduler)}`);
+  }
+  for (const key of ['onStep', 'onEpoch'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') throw new TypeError(`${fn}: ${key} must be a function, got ${typeName(options[key])}`);
   }
   const es = options.earlyStopping;
+  if (es !== undefined) checkOptions(`${fn}: earlyStopping`, es, ['patience', 'minDelta']);
   if (es && (!Number.isInteger(es.patience) || es.patience < 1)) {
-    throw new RangeError(`${fn}: earlyStopping.patience must be a positive integer, got ${String(es.patience)}`);
+    throw new RangeError(`${fn}: earlyStopping.patience must be a positive integer, got ${fmt(es.patience)}`);
   }
   const params = optimizer.params;
   const history: EpochInfo[] = [];

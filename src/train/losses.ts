@@ -3,6 +3,7 @@
  * backend. Each returns the loss and the gradient of the reduced loss w.r.t. the input.
  */
 import { backendInstance } from '../backend/index.js';
+import { checkOptions, fmt } from '../layers/options.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -17,7 +18,7 @@ export interface LossResult {
 function reductionOf(fn: string, r: unknown): Reduction {
   if (r === undefined) return 'mean';
   if (r !== 'mean' && r !== 'sum' && r !== 'none') {
-    throw new RangeError(`${fn}: reduction must be 'mean', 'sum' or 'none', got ${typeof r === 'string' ? `'${r}'` : typeName(r)}`);
+    throw new RangeError(`${fn}: reduction must be 'mean', 'sum' or 'none', got ${fmt(r)}`);
   }
   return r;
 }
@@ -33,6 +34,7 @@ export interface CrossEntropyOptions {
 /** Softmax cross-entropy of logits [N, C] against integer class targets [N]. */
 export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, options: CrossEntropyOptions = {}): LossResult {
   const fn = 'crossEntropy';
+  checkOptions(fn, options, ['reduction', 'ignoreIndex', 'labelSmoothing']);
   const x = toTensor(logits, `${fn}: logits`);
   if (x.shape.length !== 2 || x.shape[0] < 1 || x.shape[1] < 1) {
     throw new RangeError(`${fn}: logits must be 2-D [N, C] with N, C ≥ 1, got shape ${shapeStr(x.shape)}`);
@@ -40,10 +42,10 @@ export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, opt
   const [N, C] = x.shape;
   const reduction = reductionOf(fn, options.reduction);
   const ignoreIndex = options.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${fn}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${fn}: ignoreIndex must be an integer, got ${fmt(ignoreIndex)}`);
   const eps = options.labelSmoothing ?? 0;
   if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) {
-    throw new RangeError(`${fn}: labelSmoothing must be a number in [0, 1], got ${String(eps)}`);
+    throw new RangeError(`${fn}: labelSmoothing must be a number in [0, 1], got ${fmt(eps)}`);
   }
   if (targets === null || typeof targets !== 'object' || typeof targets.length !== 'number') {
     throw new TypeError(`${fn}: targets must be an array of ${N} class ids, got ${typeName(targets)}`);
@@ -53,7 +55,7 @@ export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, opt
   for (let i = 0; i < N; i++) {
     const t = targets[i];
     if (!Number.isInteger(t) || ((t < 0 || t >= C) && t !== ignoreIndex)) {
-      throw new RangeError(`${fn}: targets[${i}] must be a class id in [0, ${C - 1}] or ignoreIndex (${ignoreIndex}), got ${t}`);
+      throw new RangeError(`${fn}: targets[${i}] must be a class id in [0, ${C - 1}] or ignoreIndex (${ignoreIndex}), got ${fmt(t)}`);
     }
     tg[i] = t;
   }
@@ -93,6 +95,7 @@ function pair(fn: string, a: TensorLike, b: TensorLike, an: string, bn: string):
 type SumKernel = 'mseSum' | 'bceWithLogitsSum';
 
 function elementwise(fn: string, kernel: SumKernel, a: TensorLike, b: TensorLike, an: string, options: { reduction?: Reduction }): LossResult {
+  checkOptions(fn, options, ['reduction']);
   const [x, y] = pair(fn, a, b, an, 'target');
   const reduction = reductionOf(fn, options.reduction);
   const n = x.size;

@@ -5,7 +5,17 @@
  */
 import type { Backend } from '../backend/index.js';
 import { Module, Parameter } from '../layers/module.js';
+import { aliasOptions, fmt } from '../layers/options.js';
 import { typeName } from '../tensor.js';
+
+/** PyTorch's spellings of our options. */
+const TORCH_NAMES = { weight_decay: 'weightDecay' } as const;
+
+function booleanOption(fn: string, name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${fmt(v)}`);
+  return v;
+}
 
 export type Params = Module | readonly Parameter[];
 
@@ -14,7 +24,7 @@ interface Slot {
   bufs: number[];
 }
 
-function paramList(fn: string, params: Params): Parameter[] {
+export function paramList(fn: string, params: unknown): Parameter[] {
   if (params instanceof Module) return params.parameters();
   if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p instanceof Parameter)) {
     throw new TypeError(`${fn}: params must be a Module or a non-empty array of its parameters(), got ${typeName(params)}`);
@@ -24,7 +34,7 @@ function paramList(fn: string, params: Params): Parameter[] {
 
 function num(fn: string, name: string, v: unknown, dflt: number, ok: (x: number) => boolean, what: string): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !ok(v)) throw new RangeError(`${fn}: ${name} must be ${what}, got ${String(v)}`);
+  if (typeof v !== 'number' || !ok(v)) throw new RangeError(`${fn}: ${name} must be ${what}, got ${fmt(v)}`);
   return v;
 }
 
@@ -111,14 +121,15 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(params: Params, options: SGDOptions) {
-    const fn = 'SGD';
+    const fn = new.target.name;
     if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object with lr, got ${typeName(options)}`);
+    options = aliasOptions<SGDOptions>(fn, options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'], TORCH_NAMES);
     const lr = num(fn, 'lr', options.lr, NaN, nonNeg, 'a non-negative number');
     if (Number.isNaN(lr)) throw new RangeError(`${fn}: lr is required, got undefined`);
     const momentum = num(fn, 'momentum', options.momentum, 0, nonNeg, 'a non-negative number');
     const dampening = num(fn, 'dampening', options.dampening, 0, Number.isFinite, 'a finite number');
     const weightDecay = num(fn, 'weightDecay', options.weightDecay, 0, nonNeg, 'a non-negative number');
-    const nesterov = options.nesterov ?? false;
+    const nesterov = booleanOption(fn, 'nesterov', options.nesterov, false);
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
       throw new RangeError(`${fn}: nesterov needs momentum > 0 and dampening = 0, got momentum ${momentum}, dampening ${dampening}`);
     }
@@ -150,7 +161,7 @@ export class Adam extends Optimizer {
   protected readonly decoupled: number = 0;
 
   constructor(params: Params, options: AdamOptions = {}, fn = 'Adam', defaultDecay = 0) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object, got ${typeName(options)}`);
+    options = aliasOptions<AdamOptions>(fn, options, ['lr', 'betas', 'eps', 'weightDecay'], TORCH_NAMES);
     const lr = num(fn, 'lr', options.lr, 1e-3, nonNeg, 'a non-negative number');
     const betas = options.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => typeof b === 'number' && b >= 0 && b < 1)) {
@@ -199,14 +210,14 @@ export class RMSprop extends Optimizer {
   readonly centered: boolean;
 
   constructor(params: Params, options: RMSpropOptions = {}) {
-    const fn = 'RMSprop';
-    if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object, got ${typeName(options)}`);
+    const fn = new.target.name;
+    options = aliasOptions<RMSpropOptions>(fn, options, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'], TORCH_NAMES);
     const lr = num(fn, 'lr', options.lr, 1e-2, nonNeg, 'a non-negative number');
     const alpha = num(fn, 'alpha', options.alpha, 0.99, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
     const eps = num(fn, 'eps', options.eps, 1e-8, nonNeg, 'a non-negative number');
     const weightDecay = num(fn, 'weightDecay', options.weightDecay, 0, nonNeg, 'a non-negative number');
     const momentum = num(fn, 'momentum', options.momentum, 0, nonNeg, 'a non-negative number');
-    const centered = options.centered ?? false;
+    const centered = booleanOption(fn, 'centered', options.centered, false);
     super(fn, params, lr, 3);
     this.alpha = alpha;
     this.eps = eps;

@@ -1,5 +1,7 @@
 /** Learning-rate schedules with PyTorch's formulas; call step() once per epoch (or per step). */
-import type { Optimizer } from './optimizers.js';
+import { checkOptions } from '../layers/options.js';
+import { typeName } from '../tensor.js';
+import { Optimizer } from './optimizers.js';
 
 export abstract class LRScheduler {
   readonly optimizer: Optimizer;
@@ -7,7 +9,12 @@ export abstract class LRScheduler {
   /** Epochs (calls to step()) so far. */
   lastEpoch = 0;
 
-  protected constructor(optimizer: Optimizer) {
+  protected constructor(optimizer: Optimizer, options: unknown, allowed: readonly string[]) {
+    const fn = new.target.name;
+    if (!(optimizer instanceof Optimizer)) {
+      throw new TypeError(`${fn}: optimizer must be an Optimizer (SGD, Adam, …), got ${typeName(optimizer)}`);
+    }
+    checkOptions(fn, options, allowed);
     this.optimizer = optimizer;
     this.baseLr = optimizer.lr;
   }
@@ -32,9 +39,9 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
   constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number }) {
-    super(optimizer);
-    this.stepSize = positive('StepLR', 'stepSize', options?.stepSize, true);
-    this.gamma = positive('StepLR', 'gamma', options?.gamma ?? 0.1);
+    super(optimizer, options, ['stepSize', 'gamma']);
+    this.stepSize = positive('StepLR', 'stepSize', options.stepSize, true);
+    this.gamma = positive('StepLR', 'gamma', options.gamma ?? 0.1);
   }
   protected next(lr: number, epoch: number): number {
     return epoch % this.stepSize === 0 ? lr * this.gamma : lr;
@@ -45,8 +52,8 @@ export class StepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
   constructor(optimizer: Optimizer, options: { gamma: number }) {
-    super(optimizer);
-    this.gamma = positive('ExponentialLR', 'gamma', options?.gamma);
+    super(optimizer, options, ['gamma']);
+    this.gamma = positive('ExponentialLR', 'gamma', options.gamma);
   }
   protected next(lr: number): number {
     return lr * this.gamma;
@@ -58,9 +65,9 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number }) {
-    super(optimizer);
-    this.tMax = positive('CosineAnnealingLR', 'tMax', options?.tMax, true);
-    const etaMin = options?.etaMin ?? 0;
+    super(optimizer, options, ['tMax', 'etaMin']);
+    this.tMax = positive('CosineAnnealingLR', 'tMax', options.tMax, true);
+    const etaMin = options.etaMin ?? 0;
     if (typeof etaMin !== 'number' || !(etaMin >= 0)) {
       throw new RangeError(`CosineAnnealingLR: etaMin must be a non-negative number, got ${String(etaMin)}`);
     }
