@@ -42,3 +42,4 @@ export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, ty
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
+export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';
