@@ -43,3 +43,13 @@ export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
 export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';
+export {
+  CharTokenizer,
+  WordTokenizer,
+  type CharTokenizerOptions,
+  type CharTokenizerJSON,
+  type WordTokenizerOptions,
+  type WordTokenizerJSON,
+  type Punctuation,
+  type DecodeOptions,
+} from './data/tokenizers.js';
