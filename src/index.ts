@@ -53,3 +53,4 @@ export {
   type Punctuation,
   type DecodeOptions,
 } from './data/tokenizers.js';
+export { padSequences, type PadOptions, type PaddedBatch, type IdSequence, type FeatureSequence } from './data/padding.js';
