@@ -54,3 +54,4 @@ export {
   type DecodeOptions,
 } from './data/tokenizers.js';
 export { padSequences, type PadOptions, type PaddedBatch, type IdSequence, type FeatureSequence } from './data/padding.js';
+export { sequenceBatches, type SequenceExample, type SequenceBatch, type SequenceBatchOptions } from './data/sequence-batches.js';
