@@ -55,3 +55,5 @@ export {
 } from './data/tokenizers.js';
 export { padSequences, type PadOptions, type PaddedBatch, type IdSequence, type FeatureSequence } from './data/padding.js';
 export { sequenceBatches, type SequenceExample, type SequenceBatch, type SequenceBatchOptions } from './data/sequence-batches.js';
+export { type SeriesLike } from './data/series.js';
+export { slidingWindows, windowBatches, type WindowOptions, type Windows, type WindowsLike, type WindowBatchOptions } from './data/windows.js';
