@@ -57,3 +57,4 @@ export { padSequences, type PadOptions, type PaddedBatch, type IdSequence, type 
 export { sequenceBatches, type SequenceExample, type SequenceBatch, type SequenceBatchOptions } from './data/sequence-batches.js';
 export { type SeriesLike } from './data/series.js';
 export { slidingWindows, windowBatches, type WindowOptions, type Windows, type WindowsLike, type WindowBatchOptions } from './data/windows.js';
+export { splitByTime, type SplitOptions, type Split, type Splittable } from './data/split.js';
