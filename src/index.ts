@@ -58,3 +58,12 @@ export { sequenceBatches, type SequenceExample, type SequenceBatch, type Sequenc
 export { type SeriesLike } from './data/series.js';
 export { slidingWindows, windowBatches, type WindowOptions, type Windows, type WindowsLike, type WindowBatchOptions } from './data/windows.js';
 export { splitByTime, type SplitOptions, type Split, type Splittable } from './data/split.js';
+export {
+  StandardScaler,
+  MinMaxScaler,
+  type StandardScalerOptions,
+  type StandardScalerJSON,
+  type MinMaxScalerOptions,
+  type MinMaxScalerJSON,
+  type TransformOptions,
+} from './data/scalers.js';
