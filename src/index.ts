@@ -67,3 +67,4 @@ export {
   type MinMaxScalerJSON,
   type TransformOptions,
 } from './data/scalers.js';
+export { calendarFeatures, type CalendarFeature, type CalendarEncoding, type CalendarOptions, type CalendarTable, type DateLike } from './data/calendar.js';
