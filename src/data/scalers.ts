@@ -308,7 +308,7 @@ export class MinMaxScaler extends Scaler {
     return this.b.slice();
   }
 
-  protected fitStats(x: ArrayLike<number>, N: number, F: number): void {
+  protected fitStats(x: ArrayLike<number>, _N: number, F: number): void {
     const lo = new Float64Array(F).fill(Infinity), hi = new Float64Array(F).fill(-Infinity);
     for (let i = 0; i < x.length; i++) {
       const f = i % F;

@@ -8,7 +8,6 @@ import {
   checkSize,
   fmt,
   positiveInt,
-  readOptions,
   requireOptions,
   typeName,
 } from './checks.js';
