@@ -43,3 +43,29 @@ export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsContents } from './io/safetensors.js';
+export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';
+export {
+  CharTokenizer,
+  WordTokenizer,
+  type CharTokenizerOptions,
+  type CharTokenizerJSON,
+  type WordTokenizerOptions,
+  type WordTokenizerJSON,
+  type Punctuation,
+  type DecodeOptions,
+} from './data/tokenizers.js';
+export { padSequences, type PadOptions, type PaddedBatch, type IdSequence, type FeatureSequence } from './data/padding.js';
+export { sequenceBatches, type SequenceExample, type SequenceBatch, type SequenceBatchOptions } from './data/sequence-batches.js';
+export { type SeriesLike } from './data/series.js';
+export { slidingWindows, windowBatches, type WindowOptions, type Windows, type WindowsLike, type WindowBatchOptions } from './data/windows.js';
+export { splitByTime, type SplitOptions, type Split, type Splittable } from './data/split.js';
+export {
+  StandardScaler,
+  MinMaxScaler,
+  type StandardScalerOptions,
+  type StandardScalerJSON,
+  type MinMaxScalerOptions,
+  type MinMaxScalerJSON,
+  type TransformOptions,
+} from './data/scalers.js';
+export { calendarFeatures, type CalendarFeature, type CalendarEncoding, type CalendarOptions, type CalendarTable, type DateLike } from './data/calendar.js';
