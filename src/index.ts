@@ -8,10 +8,12 @@ export {
   relaxedSimdSupported,
   threadsSupported,
   backendInfo,
+  memoryInfo,
   BACKEND_NAMES,
   type BackendName,
   type BackendBinary,
   type BackendInfo,
+  type MemoryInfo,
   type ReadyOptions,
   type WasmSource,
 } from './backend/index.js';

@@ -93,7 +93,7 @@ for (const backend of selectedBackends()) {
       const other = new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 9 }).stateDict();
 
       // A dict whose first entries are valid and whose last is bad: nothing may be written.
-      const withBad = (key: string, value: unknown) => ({ ...other, [key]: value });
+      const withBad = (key: string, value: unknown) => ({ ...other, [key]: value }) as never;
       expect(() => lstm.loadStateDict(withBad('weight_ih_l2', other.weight_ih_l1))).toThrow(/unexpected key\(s\) 'weight_ih_l2'/);
       const { bias_hh_l1_reverse: _dropped, ...missing } = other;
       expect(() => lstm.loadStateDict(missing)).toThrow(/missing key\(s\) 'bias_hh_l1_reverse'/);

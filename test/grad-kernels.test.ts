@@ -277,7 +277,7 @@ describe.each(FLAVORS)('%s training kernels vs the JS oracle', (flavor) => {
     const len = useLengths ? lengths.ptr[0] : 0;
     const tape = new Buf(one, B * tapeOf(cell) * H, new Float32Array(B * tapeOf(cell) * H).fill(-5));
     const results: Float32Array[][] = [];
-    let scratchOut = new Float32Array(0);
+    let scratchOut: Float32Array = new Float32Array(0);
     for (const train of [false, true]) {
       const hPrev = new Buf(one, B * H, Hp), cPrev = new Buf(one, B * H, Cp);
       const hOut = alias ? hPrev : new Buf(one, B * H, new Float32Array(B * H).fill(-9));
@@ -316,7 +316,6 @@ describe.each(FLAVORS)('%s training kernels vs the JS oracle', (flavor) => {
     const r = rng(20 + CELLS.indexOf(cell));
     const G = gatesOf(cell), T = tapeOf(cell);
     for (const be of bs) {
-      if (!be.inference) continue;
       for (const H of SIZES) {
         for (const B of BATCHES) {
           for (let variant = 0; variant < 8; variant++) {

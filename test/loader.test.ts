@@ -6,12 +6,29 @@ import { describe, expect, it } from 'vitest';
 import { LSTM, backendInfo, ready, setBackend } from '../src/index.js';
 import { backendInstance } from '../src/backend/index.js';
 import {
+  WASM_FILES,
   compileWasm,
   defaultWasmUrl,
   instantiateWasmBackend,
   relaxedSimdSupported,
   simdSupported,
+  type WasmFlavor,
 } from '../src/backend/wasm-loader.js';
+import { KERNEL_NAMES, NON_KERNEL_EXPORTS } from '../src/backend/kernels.js';
+import { createJsBackend } from '../src/backend/backend.js';
+
+describe('the kernel contract', () => {
+  it.each(Object.keys(WASM_FILES) as WasmFlavor[])('%s exports exactly the kernels of KERNEL_NAMES (and nothing unlisted)', async (flavor) => {
+    if (flavor === 'wasm-relaxed' && !relaxedSimdSupported()) return;
+    const mod = await compileWasm(defaultWasmUrl(flavor));
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
+    expect(names).toEqual([...KERNEL_NAMES, ...NON_KERNEL_EXPORTS].sort());
+  });
+
+  it('the JS backend implements exactly KERNEL_NAMES', () => {
+    expect(Object.keys(createJsBackend().kernels).sort()).toEqual([...KERNEL_NAMES].sort());
+  });
+});
 
 describe('wasm loader', () => {
   const file = defaultWasmUrl('wasm-simd');

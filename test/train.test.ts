@@ -28,7 +28,7 @@ function makeRnn(mode: Mode, config: Record<string, unknown>): RNNBase & { forwa
   const { dropout: _d, nonlinearity: _n, ...opts } = config as { dropout?: number; nonlinearity?: string } & Record<string, unknown>;
   if (mode === 'LSTM') return new LSTM(opts as never);
   if (mode === 'GRU') return new GRU(opts as never) as never;
-  return new RNN({ ...(opts as never), nonlinearity: mode === 'RNN_RELU' ? 'relu' : 'tanh' }) as never;
+  return new RNN({ ...(opts as object), nonlinearity: mode === 'RNN_RELU' ? 'relu' : 'tanh' } as never) as never;
 }
 
 interface GradCase {
@@ -39,11 +39,11 @@ interface GradCase {
 }
 
 const grads = fixture<{ cases: GradCase[] }>('train-grads.json').cases;
-const layers = fixture<{ cases: Array<Record<string, any>> }>('train-layers.json').cases;
-const losses = fixture<{ cases: Array<Record<string, any>> }>('train-losses.json').cases;
-const optim = fixture<{ cases: Array<Record<string, any>> }>('train-optim.json').cases;
-const trajectories = fixture<{ cases: Array<Record<string, any>> }>('train-trajectories.json').cases;
-const tbptt = fixture<{ cases: Array<Record<string, any>> }>('train-tbptt.json').cases;
+const layers = fixture<{ cases: Array<{ name: string } & Record<string, any>> }>('train-layers.json').cases;
+const losses = fixture<{ cases: Array<{ name: string } & Record<string, any>> }>('train-losses.json').cases;
+const optim = fixture<{ cases: Array<{ name: string } & Record<string, any>> }>('train-optim.json').cases;
+const trajectories = fixture<{ cases: Array<{ name: string } & Record<string, any>> }>('train-trajectories.json').cases;
+const tbptt = fixture<{ cases: Array<{ name: string } & Record<string, any>> }>('train-tbptt.json').cases;
 
 /** A module holding one free parameter, for optimizer and clipping cases. */
 class Free extends Module {
@@ -223,7 +223,7 @@ for (const backend of fidelityBackends()) {
         const x = new Tensor(Float32Array.from(c.input.data.slice(t0 * B * I, (t0 + len) * B * I)), [len, B, I]);
         const out = rnn.forward(x, state, { training: true });
         // Detached carry: the next chunk starts from these values, with no gradient flowing back.
-        state = 'c' in out ? { h: out.h, c: (out as { c: Tensor }).c } : { h: out.h };
+        state = { h: out.h, ...('c' in out ? { c: (out as unknown as { c: Tensor }).c } : {}) };
         rnn.backward(new Tensor(Float32Array.from(R.slice(t0 * B * H, (t0 + len) * B * H)), [len, B, H]));
       }
       const got = rnn.gradients();

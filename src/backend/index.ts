@@ -24,6 +24,7 @@ import {
   type WasmSource,
 } from './wasm-loader.js';
 import { threadsSupported } from './threads.js';
+import type { ArenaStats } from './arena.js';
 
 export type { Backend, BackendBinary, BackendName } from './backend.js';
 export type { WasmSource } from './wasm-loader.js';
@@ -263,6 +264,24 @@ export function backendInfo(): BackendInfo {
   if (be) return { name, binary: be.binary, ready: true, threads: be.pool?.threads ?? 1 };
   const binary = wantedBinary(name);
   return { name, binary, ready: name === 'js', threads: binary === 'simd-threads' ? threadCount : 1 };
+}
+
+/** The selected backend's linear memory: its size, what is live, and the high-water mark. */
+export interface MemoryInfo extends ArenaStats {
+  backend: BackendName;
+}
+
+/**
+ * The selected backend's memory, for leak checks: a steady-state loop (training steps, streaming
+ * step() calls, create/forward/dispose cycles) keeps `highWater` and `memoryBytes` flat.
+ * Before the backend is ready, zeros.
+ */
+export function memoryInfo(): MemoryInfo {
+  const name = getBackend();
+  const bin = resolved[name];
+  const be = bin !== undefined ? instances[bin] : name === 'js' ? backendInstance('js') : undefined;
+  if (!be) return { backend: name, memoryBytes: 0, maxBytes: 0, liveBytes: 0, blocks: 0, highWater: 0 };
+  return { backend: name, ...be.arena.stats() };
 }
 
 /** The live backend object (for layers); the js backend needs no setup. */
