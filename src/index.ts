@@ -32,6 +32,14 @@ export {
   type LSTMResult,
 } from './layers/rnn.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
+export { Sequential, type SequentialOptions } from './layers/sequential.js';
+export { LastStep, MeanPool, MaxPool, FinalHidden, type SequenceInput } from './layers/pooling.js';
+export { ReLU, Tanh, Sigmoid, Dropout } from './layers/activations.js';
+export { noGrad, gradEnabled } from './autograd/graph.js';
+export { cat, stack, slice, select, reshape } from './autograd/shape-ops.js';
+export { add, mul, relu, tanh, sigmoid, dropout, sum, mean, manualSeed, type Operand, type DropoutOptions } from './autograd/elementwise.js';
+export { softmax, logSoftmax } from './autograd/softmax.js';
+export { lastStep, meanPool, maxPool, finalHidden, type PoolOptions } from './autograd/pooling.js';
 export { Embedding, type EmbeddingOptions, type Ids } from './layers/embedding.js';
 export { Parameter } from './layers/module.js';
 export type { RNNGradients } from './layers/rnn.js';

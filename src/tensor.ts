@@ -1,4 +1,6 @@
 /** A dense float32 array with a shape: what goes into and comes out of every layer. */
+import { backward as backpropagate, detach, isRecorded } from './autograd/graph.js';
+
 export type NestedArray = number | readonly NestedArray[];
 
 /** Anything a layer accepts as a float tensor. */
@@ -57,6 +59,35 @@ export class Tensor {
 
   get size(): number {
     return this.data.length;
+  }
+
+  /** Whether the tensor was computed in training mode by recorded ops (gradients flow back through it). */
+  get requiresGrad(): boolean {
+    return isRecorded(this);
+  }
+
+  /**
+   * Backpropagates from this tensor: `gradient` is d(loss)/d(this) (same size; may be omitted
+   * for a one-element tensor, meaning 1). Gradients are added to every parameter it depends on.
+   */
+  backward(gradient?: TensorLike): void {
+    const fn = 'Tensor.backward';
+    let g: Float32Array;
+    if (gradient === undefined) {
+      if (this.size !== 1) throw new TypeError(`${fn}: gradient is required for a tensor of ${this.size} values (shape ${shapeStr(this.shape)})`);
+      g = Float32Array.of(1);
+    } else {
+      const gt = toTensor(gradient, `${fn}: gradient`);
+      if (gt.size !== this.size) throw new RangeError(`${fn}: gradient must have ${this.size} values (shape ${shapeStr(this.shape)}), got shape ${shapeStr(gt.shape)}`);
+      checkFinite(gt.data, `${fn}: gradient`);
+      g = gt.data;
+    }
+    backpropagate(this, g, fn);
+  }
+
+  /** The same values without history: gradients stop here (PyTorch's detach(); the data is shared). */
+  detach(): Tensor {
+    return detach(this);
   }
 
   /** PyTorch-style nested lists, so `JSON.stringify(model.stateDict())` writes what `torch.tensor(...)` reads. */

@@ -1,5 +1,6 @@
 /** Embedding: a lookup table of row vectors, initialised N(0, 1) as in PyTorch. */
 import { Random } from '../random.js';
+import { noteBackward } from '../autograd/graph.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
 import { Module, type ParamSpec, type Saved } from './module.js';
 import { checkFits, checkOptions, fmt, positiveInt, seedOf } from './options.js';
@@ -32,23 +33,38 @@ export class Embedding extends Module {
     });
   }
 
-  /** ids of shape S → embeddings of shape [...S, embeddingDim]. With `training`, keeps ids for backward(). */
+  /**
+   * ids of shape S → embeddings of shape [...S, embeddingDim]. In training mode (train(), or
+   * `training: true`) keeps the ids for backward: the output is recorded for autograd.
+   */
   forward(ids: Ids, options: { training?: boolean } = {}): Tensor {
     this.checkAlive();
     const fn = `${this.constructor.name}.forward`;
     checkOptions(fn, options, ['training']);
-    const training = options.training ?? false;
+    const training = options.training ?? this.training;
     if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
     const { flat, shape } = flattenIds(ids, this.numEmbeddings, `${fn}: ids`);
     const be = this.bind(fn);
     const n = flat.length, dim = this.embeddingDim;
     const idF = Math.ceil(n / 16) * 16;
     const ws = this.workspace(be, idF + n * dim, fn);
-    this.saved = training ? Object.assign(this.saveBegin(be, 0, fn), { ids: flat, shape }) : null;
     be.arena.i32.set(flat, ws >>> 2);
     const out = ws + idF * 4;
     if (n > 0) be.kernels.embedding(out, this.paramPtr(this.weight), ws, n, dim);
-    return new Tensor(be.arena.read(out, n * dim), [...shape, dim]);
+    const y = new Tensor(be.arena.read(out, n * dim), [...shape, dim]);
+    this.supersede(this.saved);
+    this.saved = training ? Object.assign(this.saveBegin(be, 0, fn), { ids: flat, shape }) : null;
+    if (this.saved) {
+      const saved = this.saved;
+      this.recordNode(saved, {
+        name: fn, inputs: [], outputs: 1,
+        backward: ([gy]) => {
+          this.backwardRecord(saved, gy as Float32Array, `${this.constructor.name}.backward`);
+          return [];
+        },
+      }, [y]);
+    }
+    return y;
   }
 
   /** Adds the gradient of the last training forward into the rows it used (scatter-add). */
@@ -63,17 +79,23 @@ export class Embedding extends Module {
       throw new RangeError(`${fn}: gradOutput must have shape ${shapeStr(want)}, got ${shapeStr(g.shape)}`);
     }
     checkFinite(g.data, `${fn}: gradOutput`);
+    this.backwardRecord(saved, g.data, fn);
+    this.saved = null;
+    noteBackward();
+  }
+
+  /** Scatter-adds one training forward's output gradient into the rows its ids used. */
+  private backwardRecord(saved: Saved & { ids: Int32Array }, gd: Float32Array, fn: string): void {
     const be = this.bind(fn);
     this.checkSaved(saved, fn);
     const gw = this.gradPtr(this.weight) >>> 2;
     const f = be.arena.f32;
-    const dim = this.embeddingDim, ids = saved.ids, gd = g.data;
+    const dim = this.embeddingDim, ids = saved.ids;
     for (let i = 0; i < ids.length; i++) {
       const row = gw + ids[i] * dim, src = i * dim;
       for (let j = 0; j < dim; j++) f[row + j] += gd[src + j];
     }
     this.saveRelease(saved);
-    this.saved = null;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Linear: y = x·Wᵀ + b over the last dimension, PyTorch's names and initialisation. */
 import type { Backend } from '../backend/index.js';
 import { Random } from '../random.js';
+import { noteBackward } from '../autograd/graph.js';
 import { Tensor, checkFinite, shapeStr, toTensor, type TensorLike } from '../tensor.js';
 import { Module, type ParamSpec, type Saved } from './module.js';
 import { bool, checkFits, checkOptions, fmt, positiveInt, seedOf } from './options.js';
@@ -64,12 +65,15 @@ export class Linear extends Module {
     this.packedTFresh = false;
   }
 
-  /** x: [..., inFeatures] → [..., outFeatures]. With `training`, keeps x for backward(). */
+  /**
+   * x: [..., inFeatures] → [..., outFeatures]. In training mode (train(), or `training: true`)
+   * keeps x for backward: the output is recorded for autograd, and backward() works on it.
+   */
   forward(x: TensorLike, options: { training?: boolean } = {}): Tensor {
     this.checkAlive();
     const fn = `${this.constructor.name}.forward`;
     checkOptions(fn, options, ['training']);
-    const training = options.training ?? false;
+    const training = options.training ?? this.training;
     if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
     const xt = toTensor(x, `${fn}: x`);
     const r = xt.shape.length;
@@ -94,9 +98,17 @@ export class Linear extends Module {
     if (m > 0) {
       ks.gemm(y, xp, this.packed, this.biasSpec ? this.paramPtr(this.biasSpec) : 0, m, this.outFeatures, this.inFeatures);
     }
-    this.saveRelease(this.saved);
+    const out = new Tensor(be.arena.read(y, m * this.outFeatures), [...xt.shape.slice(0, -1), this.outFeatures]);
+    this.supersede(this.saved);
     this.saved = rec ? Object.assign(rec, { m, shape: [...xt.shape] }) : null;
-    return new Tensor(be.arena.read(y, m * this.outFeatures), [...xt.shape.slice(0, -1), this.outFeatures]);
+    if (this.saved) {
+      const saved = this.saved;
+      this.recordNode(saved, {
+        name: fn, inputs: [xt], outputs: 1,
+        backward: ([gy], needs) => [this.backwardRecord(saved, gy as Float32Array, needs[0], `${this.constructor.name}.backward`)],
+      }, [out]);
+    }
+    return out;
   }
 
   /**
@@ -114,16 +126,25 @@ export class Linear extends Module {
       throw new RangeError(`${fn}: gradOutput must have shape ${shapeStr(want)}, got ${shapeStr(g.shape)}`);
     }
     checkFinite(g.data, `${fn}: gradOutput`);
-    const be = this.bind(fn);
-    this.checkSaved(saved, fn);
-    const dx = this.backwardFrom(be, saved, g.data, fn);
-    this.saveRelease(saved);
+    const dx = this.backwardRecord(saved, g.data, true, fn) as Float32Array;
     this.saved = null;
+    noteBackward();
     return new Tensor(dx, saved.shape);
   }
 
-  /** dW += dYᵀ·X, db += Σ dY; returns dX. `saved` holds X; nothing is written on a failure to allocate. */
-  private backwardFrom(be: Backend, saved: LinearSaved, dy: Float32Array, fn: string): Float32Array {
+  /**
+   * dW += dYᵀ·X, db += Σ dY, and (when `needDx`) dX = dY·W, for one training forward's record,
+   * which is then released. The record must still be valid (same backend, same weights).
+   */
+  private backwardRecord(saved: LinearSaved, dy: Float32Array, needDx: boolean, fn: string): Float32Array | null {
+    const be = this.bind(fn);
+    this.checkSaved(saved, fn);
+    const dx = this.backwardFrom(be, saved, dy, needDx, fn);
+    this.saveRelease(saved);
+    return dx;
+  }
+
+  private backwardFrom(be: Backend, saved: LinearSaved, dy: Float32Array, needDx: boolean, fn: string): Float32Array | null {
     const ks = be.kernels;
     const { m } = saved;
     const I = this.inFeatures, O = this.outFeatures;
@@ -144,9 +165,9 @@ export class Linear extends Module {
       ks.packRows(tmp, saved.block, m, I);
       ks.gemmEx(gw, dYT, tmp, 0, O, I, m, m, 1, 1);
       if (gb) ks.colSum(gb, dY, m, O, 1);
-      ks.gemmEx(dX, dY, this.packedT, 0, m, I, O, O, 1, 0);
+      if (needDx) ks.gemmEx(dX, dY, this.packedT, 0, m, I, O, O, 1, 0);
     }
-    return be.arena.read(dX, m * I);
+    return needDx ? be.arena.read(dX, m * I) : null;
   }
 }
 

@@ -9,6 +9,7 @@
 import { backendInstance, type Backend, type BackendName } from '../backend/index.js';
 import { OutOfMemoryError, formatBytes } from '../backend/arena.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
+import { backwardSteps, isConsumed, record, type Node } from '../autograd/graph.js';
 import { checkOptions } from './options.js';
 
 export interface ParamSpec {
@@ -35,6 +36,26 @@ export interface Saved {
   readonly epoch: number;
   readonly version: number;
   released: boolean;
+  /** Backward passes run before it was made (see sweepAbandoned). */
+  readonly step: number;
+  /** The autograd node that backpropagates through it. */
+  node?: Node;
+}
+
+/** Every record holding an arena block, with its owner, so abandoned graphs can be released. */
+const live = new Map<Saved, Module>();
+let sweptAt = 0;
+
+/**
+ * Releases the records of graphs that were built but never backpropagated: once a backward
+ * has run, the next training forward frees every older record no backward used. (A graph is
+ * thus differentiable until the next training step starts after some other backward.)
+ */
+function sweepAbandoned(): void {
+  const now = backwardSteps();
+  if (now === sweptAt) return;
+  sweptAt = now;
+  for (const [rec, owner] of live) if (rec.step < now) owner.releaseRecord(rec);
 }
 
 export abstract class Module {
@@ -55,6 +76,23 @@ export abstract class Module {
   private _epoch = 0;
   /** Training records holding arena blocks, freed with the module's memory. */
   private readonly _saved = new Set<Saved>();
+  /**
+   * Training mode (PyTorch's module.training): layer calls record what backward needs and apply
+   * dropout. Modules start in inference mode here; `train()` switches a module and its children.
+   */
+  training = false;
+
+  /** Sets training mode on this module and every descendant (PyTorch's train()). */
+  train(mode = true): this {
+    if (typeof mode !== 'boolean') throw new TypeError(`${this.constructor.name}.train: mode must be a boolean, got ${typeName(mode)}`);
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Inference mode for this module and every descendant (PyTorch's eval()). */
+  eval(): this {
+    return this.train(false);
+  }
 
   protected addParam(name: string, shape: readonly number[]): ParamSpec {
     const size = shape.reduce((a, b) => a * b, 1);
@@ -209,17 +247,34 @@ export abstract class Module {
 
   /** Starts a training record of `floats` arena floats (0: host-only) on the bound backend. */
   protected saveBegin(be: Backend, floats: number, fn: string): Saved {
+    sweepAbandoned();
     const block = floats > 0 ? this.reserve(be, floats * 4, fn, 'the activations backward() needs') : 0;
-    const rec: Saved = { backend: be, block, epoch: this._epoch, version: this._version, released: false };
-    if (block !== 0) this._saved.add(rec);
+    const rec: Saved = { backend: be, block, epoch: this._epoch, version: this._version, released: false, step: backwardSteps() };
+    if (block !== 0) {
+      this._saved.add(rec);
+      live.set(rec, this);
+    }
     return rec;
   }
 
   /**
-   * Throws unless `rec` can still be differentiated: same backend and memory as when it was
-   * made, parameters unchanged since (PyTorch: "a variable needed for gradient computation has
-   * been modified by an inplace operation").
+   * The record of a layer's previous training forward, about to be superseded by a new one:
+   * freed unless a later op was computed from its outputs (then its graph may still backward).
    */
+  protected supersede(prev: Saved | null): void {
+    if (prev && !prev.released && !(prev.node && isConsumed(prev.node))) this.saveRelease(prev);
+  }
+
+  /** Records the autograd node of a training forward: its outputs now carry the history. */
+  protected recordNode(rec: Saved, node: Omit<Node, 'release'>, outputs: readonly (Tensor | null)[]): void {
+    const full: Node = {
+      name: node.name, inputs: node.inputs, outputs: node.outputs, backward: node.backward,
+      release: () => this.saveRelease(rec),
+    };
+    rec.node = full;
+    record(full, outputs);
+  }
+
   protected checkSaved(rec: Saved, fn: string): void {
     if (rec.backend !== this._backend || rec.epoch !== this._epoch) {
       throw new Error(`${fn}: the model moved to another backend (setBackend) since the training forward; run forward again`);
@@ -237,7 +292,13 @@ export abstract class Module {
   protected saveRelease(rec: Saved | null): void {
     if (!rec || rec.released) return;
     rec.released = true;
+    live.delete(rec);
     if (this._saved.delete(rec) && rec.backend === this._backend) rec.backend.arena.free(rec.block);
+  }
+
+  /** @internal saveRelease for the sweep of abandoned graphs. */
+  releaseRecord(rec: Saved): void {
+    this.saveRelease(rec);
   }
 
   /** Called when parameter values changed (subclasses repack lazily). */
@@ -251,6 +312,7 @@ export abstract class Module {
       this.releaseWorkspace(this._backend);
       for (const rec of this._saved) {
         rec.released = true;
+        live.delete(rec);
         this._backend.arena.free(rec.block);
       }
       this._backend.arena.free(this._ws);

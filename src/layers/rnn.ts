@@ -10,6 +10,7 @@
  */
 import type { Backend } from '../backend/index.js';
 import { Random } from '../random.js';
+import { noteBackward } from '../autograd/graph.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { Module, type Saved } from './module.js';
 import { fmt, seedOf } from './options.js';
@@ -21,7 +22,8 @@ import type {
   ForwardOptions, LSTMResult, RNNBaseOptions, RNNGradients, RNNMode, RNNOptions, RNNResult, RNNState, StepState,
 } from './recurrent/types.js';
 import {
-  parseConfig, parseForwardOptions, parseGradOutput, parseInput, parseState, parseStateBatch, parseStep, type Config,
+  parseConfig, parseForwardOptions, parseGradOutput, parseInput, parseState, parseStateBatch, parseStep, stateTensors,
+  type Config,
 } from './recurrent/validate.js';
 import { PackedWeights, type DirectionParams } from './recurrent/weights.js';
 
@@ -115,8 +117,9 @@ export abstract class RNNBase extends Module {
 
   /**
    * Runs the whole sequence. `x` is [T, B, inputSize] ([B, T, inputSize] with batchFirst) or
-   * [T, inputSize] unbatched. Returns PyTorch's (output, h_n[, c_n]). With `training`, records
-   * what backward() needs (activations, states, dropout masks) in a block of its own.
+   * [T, inputSize] unbatched. Returns PyTorch's (output, h_n[, c_n]). In training mode (train(),
+   * or `training: true`) records what backward needs (activations, states, dropout masks) in a
+   * block of its own: the results are recorded for autograd, and backward() works on them.
    */
   protected run(x: TensorLike, state: RNNState | TensorLike | undefined, options: ForwardOptions): LSTMResult | RNNResult {
     this.checkAlive();
@@ -124,7 +127,8 @@ export abstract class RNNBase extends Module {
     const cfg = this.cfg, cell = this.cell;
     const { xt, T, B, unbatched } = parseInput(name, cfg, x);
     const { h0, c0 } = parseState(name, cfg, cell, state, B, unbatched, 'forward: state');
-    const { lengths, training } = parseForwardOptions(name, options, B, T, unbatched);
+    const { lengths, training: trainingOpt } = parseForwardOptions(name, options, B, T, unbatched);
+    const training = trainingOpt ?? this.training;
 
     const be = this.bind(fn);
     const dims = this.dims(B, T);
@@ -183,11 +187,21 @@ export abstract class RNNBase extends Module {
       output = new Tensor(data, [B, T, DH]);
     }
     const stateShape = unbatched ? [L * D, H] : [L * D, B, H];
-    this.saveRelease(this.saved);
-    this.saved = rec ? Object.assign(rec, { buffers: io as SavedBuffers, lengths, unbatched, B, T, outputShape: [...output.shape] }) : null;
     const hN = new Tensor(be.arena.read(work.h, LDBH), stateShape);
-    if (!cell.hasCellState) return { output, h: hN };
-    return { output, h: hN, c: new Tensor(be.arena.read(work.c, LDBH), stateShape) };
+    const cN = cell.hasCellState ? new Tensor(be.arena.read(work.c, LDBH), stateShape) : null;
+    this.supersede(this.saved);
+    this.saved = rec ? Object.assign(rec, { buffers: io as SavedBuffers, lengths, unbatched, B, T, outputShape: [...output.shape] }) : null;
+    if (this.saved) {
+      const saved = this.saved;
+      this.recordNode(saved, {
+        name: fn, inputs: [xt, ...stateTensors(state)], outputs: 3,
+        backward: ([gOut, gH, gC]) => {
+          const g = this.backwardRecord(saved, gOut, gH, gC, `${name}.backward`);
+          return [g.x.data, g.h.data, g.c ? g.c.data : null];
+        },
+      }, [output, hN, cN]);
+    }
+    return cN ? { output, h: hN, c: cN } : { output, h: hN };
   }
 
   /** Draws an inter-layer dropout mask (0 or 1/(1 − p)) and applies it to a layer's output. */
@@ -211,7 +225,16 @@ export abstract class RNNBase extends Module {
     if (!rec) throw new Error(`${fn}: call forward(x, state, { training: true }) first (each backward needs its own training forward)`);
     const go = parseGradOutput(fn, gradOutput, rec.outputShape);
     const { h0: gradH, c0: gradC } = parseState(name, this.cfg, this.cell, gradState, rec.B, rec.unbatched, 'backward: gradState');
+    const res = this.backwardRecord(rec, go ? go.data : null, gradH, gradC, fn);
+    this.saved = null;
+    noteBackward();
+    return res;
+  }
 
+  /** Backpropagates through one training forward's record (then released); inputs already validated. */
+  private backwardRecord(
+    rec: RecurrentSaved, gradOutput: Float32Array | null, gradH: Float32Array | null, gradC: Float32Array | null, fn: string,
+  ): RNNGradients {
     const be = this.bind(fn);
     this.checkSaved(rec, fn);
     const dims = this.dims(rec.B, rec.T);
@@ -224,10 +247,9 @@ export abstract class RNNBase extends Module {
       be, cfg: this.cfg, cell: this.cell, dirs: this.dirs, packed: this.packed, work, saved: rec.buffers,
       lengths: rec.lengths, B: rec.B, T: rec.T, unbatched: rec.unbatched,
       param: (s) => this.paramPtr(s), grad: (s) => this.gradPtr(s),
-      gradOutput: go ? go.data : null, gradH, gradC,
+      gradOutput, gradH, gradC,
     });
     this.saveRelease(rec);
-    this.saved = null;
     return res;
   }
 

@@ -1,7 +1,11 @@
 /**
  * Losses with PyTorch's semantics, forward and gradient fused in one kernel call on the current
- * backend. Each returns the loss and the gradient of the reduced loss w.r.t. the input.
+ * backend. Each returns the loss and the gradient of the reduced loss w.r.t. the input; when
+ * the input was recorded (computed in training mode), `backward()` backpropagates the loss
+ * through everything that produced it, and `tensor` is the loss as a recorded tensor to combine
+ * with other losses.
  */
+import { backward as backpropagate, isRecorded, record } from '../autograd/graph.js';
 import { backendInstance } from '../backend/index.js';
 import { checkOptions, fmt } from '../layers/options.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
@@ -13,6 +17,55 @@ export interface LossResult {
   loss: number | Tensor;
   /** d(loss)/d(input); with 'none', the gradient of the sum of the per-element losses. */
   grad: Tensor;
+  /** The loss as a tensor (shape [] reduced, or the per-element shape), recorded when the input was. */
+  tensor: Tensor;
+  /**
+   * Backpropagates d(loss) = 1 (with 'none': d(sum of the losses)) into everything that
+   * produced the input: parameter gradients are added to their modules' gradients().
+   */
+  backward(): void;
+}
+
+/**
+ * Wraps a loss computed on `input`: its tensor is recorded with a node whose backward scales
+ * the fused gradient by the upstream gradient (one value, or one per element for 'none').
+ */
+function lossResult(fn: string, input: Tensor, loss: number | Tensor, grad: Tensor, perRow: number): LossResult {
+  const tensor = typeof loss === 'number' ? new Tensor(Float32Array.of(loss), []) : loss;
+  if (isRecorded(input)) {
+    record({
+      name: fn, inputs: [input], outputs: 1,
+      backward: ([g]) => {
+        const up = g as Float32Array, src = grad.data, out = new Float32Array(src.length);
+        if (up.length === 1) {
+          const s = up[0];
+          for (let i = 0; i < src.length; i++) out[i] = src[i] * s;
+        } else {
+          for (let i = 0; i < src.length; i++) out[i] = src[i] * up[Math.floor(i / perRow)];
+        }
+        return [out];
+      },
+    }, [tensor]);
+  }
+  const res: LossResult = {
+    loss, grad, tensor,
+    backward: () => {
+      if (!isRecorded(input)) {
+        throw new Error(`${fn}(...).backward: the input has no recorded history: compute it in training mode (model.train(), or { training: true })`);
+      }
+      const ones = new Float32Array(tensor.size).fill(1);
+      backpropagate(tensor, ones, `${fn}(...).backward`);
+    },
+  };
+  return res;
+}
+
+/**
+ * Non-finite values in a recorded input come from diverged weights, not from the caller: the
+ * loss is then non-finite (for fit() to stop on). Anything else must be finite.
+ */
+function checkInput(x: Tensor, arg: string): void {
+  if (!isRecorded(x)) checkFinite(x.data, arg);
 }
 
 function reductionOf(fn: string, r: unknown): Reduction {
@@ -59,7 +112,7 @@ export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, opt
     }
     tg[i] = t;
   }
-  checkFinite(x.data, `${fn}: logits`);
+  checkInput(x, `${fn}: logits`);
 
   const be = backendInstance();
   const a = be.arena;
@@ -75,10 +128,10 @@ export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>, opt
   be.kernels.crossEntropy(ploss, pg, pl, pt, N, C, ignoreIndex, eps, count === 0 ? 0 : scale);
   const grad = new Tensor(a.read(pg, nc), [N, C]);
   const rows = a.read(ploss, N);
-  if (reduction === 'none') return { loss: new Tensor(rows, [N]), grad };
+  if (reduction === 'none') return lossResult(fn, x, new Tensor(rows, [N]), grad, C);
   let sum = 0;
   for (let i = 0; i < N; i++) sum += rows[i];
-  return { loss: reduction === 'sum' ? Math.fround(sum) : Math.fround(sum / count), grad };
+  return lossResult(fn, x, reduction === 'sum' ? Math.fround(sum) : Math.fround(sum / count), grad, C);
 }
 
 function pair(fn: string, a: TensorLike, b: TensorLike, an: string, bn: string): [Tensor, Tensor] {
@@ -87,7 +140,7 @@ function pair(fn: string, a: TensorLike, b: TensorLike, an: string, bn: string):
     throw new RangeError(`${fn}: ${bn} must have the shape of ${an} ${shapeStr(x.shape)}, got ${shapeStr(y.shape)}`);
   }
   if (x.size === 0) throw new RangeError(`${fn}: ${an} is empty (shape ${shapeStr(x.shape)})`);
-  checkFinite(x.data, `${fn}: ${an}`);
+  checkInput(x, `${fn}: ${an}`);
   checkFinite(y.data, `${fn}: ${bn}`);
   return [x, y];
 }
@@ -108,14 +161,14 @@ function elementwise(fn: string, kernel: SumKernel, a: TensorLike, b: TensorLike
   const scale = reduction === 'mean' ? 1 / n : 1;
   const sum = be.kernels[kernel](pg, px, py, n, scale);
   const grad = new Tensor(ar.read(pg, n), x.shape);
-  if (reduction !== 'none') return { loss: Math.fround(reduction === 'sum' ? sum : sum / n), grad };
+  if (reduction !== 'none') return lossResult(fn, x, Math.fround(reduction === 'sum' ? sum : sum / n), grad, 1);
   // Per-element losses: one kernel call per element would be wasteful; compute them directly.
   const per = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const p = x.data[i], t = y.data[i];
     per[i] = kernel === 'mseSum' ? (p - t) * (p - t) : Math.max(p, 0) - p * t + Math.log1p(Math.exp(-Math.abs(p)));
   }
-  return { loss: new Tensor(per, x.shape), grad };
+  return lossResult(fn, x, new Tensor(per, x.shape), grad, 1);
 }
 
 /** Mean squared error (PyTorch's mse_loss). */

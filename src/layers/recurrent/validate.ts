@@ -108,14 +108,22 @@ export function parseState(
   return { h0: check(hIn, 'h'), c0: check(cIn, 'c') };
 }
 
+/** The Tensor objects of a state argument (null where a part is absent or not a Tensor): autograd inputs. */
+export function stateTensors(state: RNNState | TensorLike | undefined | null): [Tensor | null, Tensor | null] {
+  if (state instanceof Tensor) return [state, null];
+  if (state === null || typeof state !== 'object' || Array.isArray(state) || 'data' in state) return [null, null];
+  const { h, c } = state as RNNState;
+  return [h instanceof Tensor ? h : null, c instanceof Tensor ? c : null];
+}
+
 /** forward()'s options: lengths (one per row, 1 ≤ length ≤ T) and training. */
 export function parseForwardOptions(
   name: string, options: ForwardOptions, B: number, T: number, unbatched: boolean,
-): { lengths: Int32Array | null; training: boolean } {
+): { lengths: Int32Array | null; training: boolean | undefined } {
   const fn = `${name}.forward`;
   checkOptions(fn, options, ['lengths', 'training']);
-  const training = options.training ?? false;
-  if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
+  const training = options.training;
+  if (training !== undefined && typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
   const lengths = options.lengths;
   if (lengths === undefined || lengths === null) return { lengths: null, training };
   if (unbatched) throw new RangeError(`${fn}: lengths needs batched input; x is unbatched [T, inputSize]`);

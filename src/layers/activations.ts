@@ -1,0 +1,43 @@
+/** Parameterless layers for Sequential chains: ReLU, Tanh, Sigmoid and Dropout (PyTorch's nn modules). */
+import { dropout, relu, sigmoid, tanh } from '../autograd/elementwise.js';
+import { Random } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { Module } from './module.js';
+import { checkOptions, fmt, seedOf } from './options.js';
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** Inverted dropout in training mode (train()); the identity in inference mode. */
+export class Dropout extends Module {
+  readonly p: number;
+  private rng: Random;
+
+  constructor(p = 0.5, options: { seed?: number } = {}) {
+    super();
+    const name = new.target.name;
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`${name}: p must be a number in [0, 1), got ${fmt(p)}`);
+    checkOptions(name, options, ['seed']);
+    this.p = p;
+    this.rng = new Random(seedOf(name, options.seed));
+  }
+
+  forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
+    return dropout(x, this.p, { training: options.training ?? this.training, rng: this.rng });
+  }
+}
