@@ -38,8 +38,6 @@ interface Link {
 const producers = new WeakMap<Tensor, Link>();
 /** Nodes whose backward ran (a second backward through them is an error, as in PyTorch). */
 const finished = new WeakSet<Node>();
-/** Nodes some later node was computed from: part of a larger graph. */
-const consumed = new WeakSet<Node>();
 let enabled = true;
 let steps = 0;
 
@@ -76,15 +74,6 @@ export function record(node: Node, outputs: readonly (Tensor | null)[]): void {
   outputs.forEach((t, index) => {
     if (t) producers.set(t, { node, index });
   });
-  for (const t of node.inputs) {
-    const link = t ? producers.get(t) : undefined;
-    if (link) consumed.add(link.node);
-  }
-}
-
-/** Whether another recorded node was computed from one of `node`'s outputs. */
-export function isConsumed(node: Node): boolean {
-  return consumed.has(node);
 }
 
 /** Backward passes run so far (layers release records of abandoned graphs by it). */
@@ -139,7 +128,8 @@ export function backward(root: Tensor, grad: Float32Array, fn = 'backward'): voi
       const grads = slots(node);
       pending.delete(node);
       const needs = node.inputs.map((t) => t !== null && producers.has(t));
-      const inGrads = grads.some((g) => g !== null) && needs.some(Boolean) ? node.backward(grads, needs) : [];
+      // A node runs when a gradient reached it: layers add into their parameters even when no input needs one.
+      const inGrads = grads.some((g) => g !== null) ? node.backward(grads, needs) : [];
       finished.add(node);
       node.release?.();
       node.inputs.forEach((t, i) => {

@@ -1,6 +1,6 @@
 /** Embedding: a lookup table of row vectors, initialised N(0, 1) as in PyTorch. */
 import { Random } from '../random.js';
-import { noteBackward } from '../autograd/graph.js';
+import { gradEnabled, noteBackward } from '../autograd/graph.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
 import { Module, type ParamSpec, type Saved } from './module.js';
 import { checkFits, checkOptions, fmt, positiveInt, seedOf } from './options.js';
@@ -41,8 +41,10 @@ export class Embedding extends Module {
     this.checkAlive();
     const fn = `${this.constructor.name}.forward`;
     checkOptions(fn, options, ['training']);
-    const training = options.training ?? this.training;
-    if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
+    if (options.training !== undefined && typeof options.training !== 'boolean') {
+      throw new TypeError(`${fn}: training must be a boolean, got ${fmt(options.training)}`);
+    }
+    const training = (options.training ?? this.training) && gradEnabled();
     const { flat, shape } = flattenIds(ids, this.numEmbeddings, `${fn}: ids`);
     const be = this.bind(fn);
     const n = flat.length, dim = this.embeddingDim;
@@ -52,7 +54,6 @@ export class Embedding extends Module {
     const out = ws + idF * 4;
     if (n > 0) be.kernels.embedding(out, this.paramPtr(this.weight), ws, n, dim);
     const y = new Tensor(be.arena.read(out, n * dim), [...shape, dim]);
-    this.supersede(this.saved);
     this.saved = training ? Object.assign(this.saveBegin(be, 0, fn), { ids: flat, shape }) : null;
     if (this.saved) {
       const saved = this.saved;

@@ -1,7 +1,7 @@
 /** Linear: y = x·Wᵀ + b over the last dimension, PyTorch's names and initialisation. */
 import type { Backend } from '../backend/index.js';
 import { Random } from '../random.js';
-import { noteBackward } from '../autograd/graph.js';
+import { gradEnabled, noteBackward } from '../autograd/graph.js';
 import { Tensor, checkFinite, shapeStr, toTensor, type TensorLike } from '../tensor.js';
 import { Module, type ParamSpec, type Saved } from './module.js';
 import { bool, checkFits, checkOptions, fmt, positiveInt, seedOf } from './options.js';
@@ -73,8 +73,10 @@ export class Linear extends Module {
     this.checkAlive();
     const fn = `${this.constructor.name}.forward`;
     checkOptions(fn, options, ['training']);
-    const training = options.training ?? this.training;
-    if (typeof training !== 'boolean') throw new TypeError(`${fn}: training must be a boolean, got ${fmt(training)}`);
+    if (options.training !== undefined && typeof options.training !== 'boolean') {
+      throw new TypeError(`${fn}: training must be a boolean, got ${fmt(options.training)}`);
+    }
+    const training = (options.training ?? this.training) && gradEnabled();
     const xt = toTensor(x, `${fn}: x`);
     const r = xt.shape.length;
     if (r < 1 || xt.shape[r - 1] !== this.inFeatures) {
@@ -99,7 +101,6 @@ export class Linear extends Module {
       ks.gemm(y, xp, this.packed, this.biasSpec ? this.paramPtr(this.biasSpec) : 0, m, this.outFeatures, this.inFeatures);
     }
     const out = new Tensor(be.arena.read(y, m * this.outFeatures), [...xt.shape.slice(0, -1), this.outFeatures]);
-    this.supersede(this.saved);
     this.saved = rec ? Object.assign(rec, { m, shape: [...xt.shape] }) : null;
     if (this.saved) {
       const saved = this.saved;

@@ -9,7 +9,7 @@
 import { backendInstance, type Backend, type BackendName } from '../backend/index.js';
 import { OutOfMemoryError, formatBytes } from '../backend/arena.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
-import { backwardSteps, isConsumed, record, type Node } from '../autograd/graph.js';
+import { backwardSteps, record, type Node } from '../autograd/graph.js';
 import { checkOptions } from './options.js';
 
 export interface ParamSpec {
@@ -48,8 +48,9 @@ let sweptAt = 0;
 
 /**
  * Releases the records of graphs that were built but never backpropagated: once a backward
- * has run, the next training forward frees every older record no backward used. (A graph is
- * thus differentiable until the next training step starts after some other backward.)
+ * has run, the next training forward frees every older record no backward used. A training
+ * forward thus keeps its activations until a backward runs through it, or until the next
+ * training step begins after some other backward (use eval() or noGrad() for inference).
  */
 function sweepAbandoned(): void {
   const now = backwardSteps();
@@ -255,14 +256,6 @@ export abstract class Module {
       live.set(rec, this);
     }
     return rec;
-  }
-
-  /**
-   * The record of a layer's previous training forward, about to be superseded by a new one:
-   * freed unless a later op was computed from its outputs (then its graph may still backward).
-   */
-  protected supersede(prev: Saved | null): void {
-    if (prev && !prev.released && !(prev.node && isConsumed(prev.node))) this.saveRelease(prev);
   }
 
   /** Records the autograd node of a training forward: its outputs now carry the history. */

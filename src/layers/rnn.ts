@@ -10,7 +10,7 @@
  */
 import type { Backend } from '../backend/index.js';
 import { Random } from '../random.js';
-import { noteBackward } from '../autograd/graph.js';
+import { gradEnabled, noteBackward } from '../autograd/graph.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { Module, type Saved } from './module.js';
 import { fmt, seedOf } from './options.js';
@@ -128,7 +128,8 @@ export abstract class RNNBase extends Module {
     const { xt, T, B, unbatched } = parseInput(name, cfg, x);
     const { h0, c0 } = parseState(name, cfg, cell, state, B, unbatched, 'forward: state');
     const { lengths, training: trainingOpt } = parseForwardOptions(name, options, B, T, unbatched);
-    const training = trainingOpt ?? this.training;
+    // Training mode records for backward (and draws dropout masks); noGrad() turns both off.
+    const training = (trainingOpt ?? this.training) && gradEnabled();
 
     const be = this.bind(fn);
     const dims = this.dims(B, T);
@@ -189,7 +190,6 @@ export abstract class RNNBase extends Module {
     const stateShape = unbatched ? [L * D, H] : [L * D, B, H];
     const hN = new Tensor(be.arena.read(work.h, LDBH), stateShape);
     const cN = cell.hasCellState ? new Tensor(be.arena.read(work.c, LDBH), stateShape) : null;
-    this.supersede(this.saved);
     this.saved = rec ? Object.assign(rec, { buffers: io as SavedBuffers, lengths, unbatched, B, T, outputShape: [...output.shape] }) : null;
     if (this.saved) {
       const saved = this.saved;
