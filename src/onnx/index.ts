@@ -4,5 +4,6 @@
  * the protobuf runtime, which the core package does not carry.
  */
 export { importOnnx, MIN_OPSET, MAX_OPSET, type ImportOptions, type OnnxFeed, type OnnxModel, type OnnxValueInfo } from './import.js';
+export { exportOnnx, EXPORT_OPSET, type Exportable, type ExportOptions } from './export.js';
 export { OnnxError } from './errors.js';
 export type { DType } from './value.js';
