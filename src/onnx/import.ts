@@ -415,15 +415,11 @@ function topologicalOrder(nodes: readonly NodeInfo[], producer: ReadonlyMap<stri
   nodes.forEach((n, i) => {
     for (const p of new Set(n.inputs.filter((x) => producer.has(x)).map((x) => producer.get(x) as number))) users[p].push(i);
   });
-  const queue: number[] = [];
-  waiting.forEach((w, i) => w === 0 && queue.push(i));
   const order: number[] = [];
-  // Keep the file's order among nodes that are ready together (the usual case: already sorted).
-  while (queue.length) {
-    queue.sort((a, b) => b - a);
-    const i = queue.pop() as number;
-    order.push(i);
-    for (const u of users[i]) if (--waiting[u] === 0) queue.push(u);
+  waiting.forEach((w, i) => w === 0 && order.push(i));
+  // `order` doubles as the FIFO queue: nodes are appended as their last input becomes ready.
+  for (let head = 0; head < order.length; head++) {
+    for (const u of users[order[head]]) if (--waiting[u] === 0) order.push(u);
   }
   if (order.length !== nodes.length) {
     const stuck = nodes.find((_, i) => waiting[i] > 0) as NodeInfo;
