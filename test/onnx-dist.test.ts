@@ -3,7 +3,10 @@
  * the protobuf code but imports the core from dist/esm/index.js at run time, so both share one
  * set of classes and one backend registry; the core bundle carries no ONNX code.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url);
@@ -40,5 +43,24 @@ describe.skipIf(!built)('the built wasm-rnn/onnx entry (npm run build)', () => {
     expect(pkg.exports['./onnx']).toEqual({ types: './dist/onnx/index.d.ts', import: './dist/esm/onnx.js', default: './dist/esm/onnx.js' });
     expect(pkg.files).toContain('dist/esm/onnx.js');
     expect(existsSync(new URL('dist/onnx/index.d.ts', root))).toBe(true);
+  });
+
+  it("runs the README's ONNX snippet as written", () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## ONNX'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(code).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-rnn-onnx-'));
+    try {
+      const file = join(dir, 'readme-onnx.mjs');
+      const src = (code as string)
+        .replace("from 'wasm-rnn/onnx'", `from '${new URL('dist/esm/onnx.js', root).href}'`)
+        .replace("from 'wasm-rnn'", `from '${new URL('dist/esm/index.js', root).href}'`);
+      writeFileSync(file, src);
+      const out = execFileSync(process.execPath, [file], { encoding: 'utf8' });
+      expect(out).toBe("[ 'input' ] [ 'output', 'h_n', 'c_n' ]\n[ 5, 2, 16 ] [ 2, 2, 16 ] [ 2, 2, 16 ]\nsame as forward: true\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
