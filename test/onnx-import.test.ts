@@ -230,6 +230,27 @@ describe('OnnxModel.run', () => {
     }
   });
 
+  it('mixes constant and run-time weights (B fed, P a constant zero)', async () => {
+    const I = 3, H = 4;
+    const W = floats('W', [1, 4 * H, I]), R = floats('R', [1, 4 * H, H]), P = floats('P', [1, 3 * H], new Float32Array(3 * H));
+    const bias = randomData(8 * H, 5);
+    const graph = (bFed: boolean): Uint8Array => model({
+      nodes: [node('LSTM', ['X', 'W', 'R', 'B', '', '', '', 'P'], ['Y'], { hidden_size: H }, 'lstm0')],
+      inputs: [io('X', FLOAT, ['T', 'B', I]), ...(bFed ? [io('B', FLOAT, [1, 8 * H])] : [])],
+      outputs: [io('Y', FLOAT, null)],
+      initializers: [W, R, P, ...(bFed ? [] : [floats('B', [1, 8 * H], bias)])],
+    });
+    const fed = await importOnnx(graph(true));
+    const fixed = await importOnnx(graph(false));
+    const xs = x(4, 2, I, 7);
+    const a = fed.run({ X: xs, B: { data: bias, shape: [1, 8 * H] } }).Y;
+    const b = fixed.run({ X: xs }).Y;
+    expect(a.shape).toEqual([4, 1, 2, H]);
+    expect(maxAbsDiff(a.data, b.data)).toBe(0);
+    fed.dispose();
+    fixed.dispose();
+  });
+
   it('returns outputs the caller owns', async () => {
     const bytes = model({
       nodes: [node('Identity', ['w'], ['y']), node('Identity', ['a'], ['b']), node('Shape', ['a'], ['s'])],

@@ -210,6 +210,8 @@ class Recurrent {
   private readonly D: number;
   private readonly hiddenAttr: number | undefined;
   private readonly dirs: DirectionOptions[];
+  /** Whether the layers take peephole weights (input P given and not a constant zero). */
+  private readonly peepholes: boolean;
   /** Layers built at import from constant weights, or null when the weights are graph inputs. */
   private readonly fixed: Built | null = null;
   /** Layers for weights given at run time (rebuilt when their sizes change). */
@@ -227,6 +229,7 @@ class Recurrent {
     const pConst = pName ? c(7) : undefined;
     // A constant all-zero P is no peephole at all: the plain LSTM computes exactly that.
     const peepholes = Boolean(pName) && !(pConst && pConst.data.every((v) => v === 0));
+    this.peepholes = peepholes;
     this.dirs = recurrentOptions(node, op, peepholes);
     this.D = this.dirs.length;
     const W = c(1), R = c(2), B = node.inputs[3] ? c(3) : undefined;
@@ -310,12 +313,11 @@ class Recurrent {
   private layersFor(ins: readonly (Value | undefined)[]): Built {
     if (this.fixed) return this.fixed;
     const { node } = this;
-    const pGiven = this.op === 'LSTM' && Boolean(node.inputs[7]);
     const w: Weights = {
       W: required(node, ins, 1, 'W'),
       R: required(node, ins, 2, 'R'),
       B: ins[3],
-      P: pGiven ? required(node, ins, 7, 'P') : undefined,
+      P: this.peepholes ? required(node, ins, 7, 'P') : undefined,
     };
     const { I, H } = this.sizes(w);
     const bias = Boolean(w.B);
