@@ -205,7 +205,7 @@ class Model implements OnnxModel {
         producer.set(o, i);
       }
       const attrs = new Attributes({ label }, n.attribute ?? [], def.attrs);
-      nodes.push({ info: { label, opType, inputs: ins, outputs: outs, attrs, opset: this.opset }, def });
+      nodes.push({ info: { label, opType, inputs: ins, outputs: outs, attrs }, def });
     });
     for (const { info } of nodes) {
       for (const name of info.inputs) {

@@ -10,7 +10,6 @@ export interface NodeInfo extends Labelled {
   /** Output names; '' marks an output nobody asked for. */
   readonly outputs: readonly string[];
   readonly attrs: Attributes;
-  readonly opset: number;
 }
 
 export interface CompileContext {
