@@ -144,6 +144,9 @@ describe('exportOnnx', () => {
     const m = new GRU({ inputSize: 2, hiddenSize: 3, seed: 1 });
     const opsetOf = (b: Uint8Array): number => Number(onnx.ModelProto.decode(b).opsetImport[0].version);
     expect(EXPORT_OPSET).toBe(17);
+    const bytes = exportOnnx(m);
+    expect(bytes.constructor).toBe(Uint8Array);
+    expect(bytes.byteLength).toBe(bytes.buffer.byteLength);
     expect(opsetOf(exportOnnx(m))).toBe(17);
     for (const opset of [14, 15, 16, 18]) expect(opsetOf(exportOnnx(m, { opset }))).toBe(opset);
     expect(() => exportOnnx(m, { opset: 13 })).toThrow(/opset must be an integer from 14 to 18, got 13/);

@@ -151,7 +151,12 @@ export function exportOnnx(model: Exportable, options: ExportOptions = {}): Uint
     opsetImport: [{ domain: '', version: opset }],
     graph,
   };
-  return onnx.ModelProto.encode(proto).finish();
+  const bytes = onnx.ModelProto.encode(proto).finish();
+  // Where protobufjs finds Node's Buffer it returns one, possibly a view into a shared pool: hand
+  // back a plain Uint8Array that owns its bytes.
+  return bytes.constructor === Uint8Array && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : new Uint8Array(bytes);
 }
 
 function parseOptions(options: unknown): number {
