@@ -37,6 +37,10 @@ export class Dropout extends Module {
     this.rng = new Random(seedOf(name, options.seed));
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { p: this.p };
+  }
+
   forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
     return dropout(x, this.p, { training: options.training ?? this.training, rng: this.rng });
   }

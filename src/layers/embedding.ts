@@ -33,6 +33,10 @@ export class Embedding extends Module {
     });
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim };
+  }
+
   /**
    * ids of shape S → embeddings of shape [...S, embeddingDim]. In training mode (train(), or
    * `training: true`) keeps the ids for backward: the output is recorded for autograd.

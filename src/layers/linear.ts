@@ -51,6 +51,10 @@ export class Linear extends Module {
     });
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias };
+  }
+
   protected override paramsChanged(): void {
     this.packedFresh = false;
     this.packedTFresh = false;

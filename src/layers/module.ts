@@ -83,6 +83,15 @@ export abstract class Module {
    */
   training = false;
 
+  /**
+   * The constructor options that rebuild this module's structure (not its weights): what
+   * save() writes beside the weights so load() can build the same class again (Keras's
+   * get_config). Built-in layers and models override it; `{}` for a module without options.
+   */
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+
   /** Sets training mode on this module and every descendant (PyTorch's train()). */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`${this.constructor.name}.train: mode must be a boolean, got ${typeName(mode)}`);

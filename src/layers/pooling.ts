@@ -24,6 +24,9 @@ abstract class Pool extends Module {
     checkOptions(new.target.name, options, ['batchFirst']);
     this.batchFirst = options.batchFirst ?? false;
   }
+  override getConfig(): Record<string, unknown> {
+    return { batchFirst: this.batchFirst };
+  }
 }
 
 /** Each row's output at its last valid step: [T, B, F] → [B, F]. */

@@ -97,6 +97,11 @@ export abstract class RNNBase extends Module {
     this.packed.invalidate();
   }
 
+  override getConfig(): Record<string, unknown> {
+    const { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional } = this;
+    return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional };
+  }
+
   /** Restarts the inter-layer dropout masks from a seed (like torch.manual_seed for this layer). */
   setDropoutSeed(seed: number): void {
     this.dropoutRng = new Random(seedOf(`${this.constructor.name}.setDropoutSeed`, seed));
@@ -330,6 +335,9 @@ export class RNN extends RNNBase {
     }
     super(nl === 'relu' ? 'RNN_RELU' : 'RNN_TANH', opts, ['nonlinearity']);
     this.nonlinearity = nl;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), nonlinearity: this.nonlinearity };
   }
   forward(x: TensorLike, h0?: TensorLike | RNNState, options: ForwardOptions = {}): RNNResult {
     return this.run(x, h0, options);

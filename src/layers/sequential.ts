@@ -44,6 +44,11 @@ export class Sequential extends Module {
     return this.layers.map((m, i) => [String(i), m]);
   }
 
+  /** Each layer's class and configuration, in order (what load() rebuilds the chain from). */
+  override getConfig(): Record<string, unknown> {
+    return { layers: this.layers.map((m) => ({ class: m.constructor.name, config: m.getConfig() })) };
+  }
+
   get length(): number {
     return this.layers.length;
   }

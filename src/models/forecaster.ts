@@ -47,6 +47,14 @@ export class Forecaster extends Module {
     this.linear = new Linear(H, this.outputSize, { seed: seed === undefined ? undefined : seed * 31 + 2 });
   }
 
+  override getConfig(): Record<string, unknown> {
+    const r = this.rnn;
+    return {
+      inputSize: this.inputSize, hiddenSize: r.hiddenSize, outputSize: this.outputSize, numLayers: r.numLayers,
+      cell: r.mode === 'LSTM' ? 'lstm' : r.mode === 'GRU' ? 'gru' : 'rnn',
+    };
+  }
+
   private check(b: WindowBatch, fn = 'Forecaster'): void {
     if (b === null || typeof b !== 'object') throw new TypeError(`${fn}: batch must be {x, y, T, B}, got ${typeName(b)}`);
     positiveInt(fn, 'T', b.T);

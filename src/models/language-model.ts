@@ -55,6 +55,14 @@ export class LanguageModel extends Module {
     this.linear = new Linear(H, this.vocabSize, { seed: s(3) });
   }
 
+  override getConfig(): Record<string, unknown> {
+    const r = this.rnn;
+    return {
+      vocabSize: this.vocabSize, embeddingDim: this.embedding.embeddingDim, hiddenSize: r.hiddenSize, numLayers: r.numLayers,
+      cell: r.mode === 'LSTM' ? 'lstm' : r.mode === 'GRU' ? 'gru' : 'rnn', dropout: r.dropout,
+    };
+  }
+
   /** Logits [T, B, vocabSize] for time-major ids [T, B] (nested arrays or { data, shape }). */
   forward(ids: Ids, state?: RNNState): { logits: Tensor; state: RNNState } {
     const emb = this.embedding.forward(ids);
