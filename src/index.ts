@@ -44,7 +44,7 @@ export { Embedding, type EmbeddingOptions, type Ids } from './layers/embedding.j
 export { Parameter } from './layers/module.js';
 export type { RNNGradients } from './layers/rnn.js';
 export { crossEntropy, mse, bceWithLogits, type LossResult, type Reduction, type CrossEntropyOptions } from './train/losses.js';
-export { Optimizer, SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions } from './train/optimizers.js';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions, type OptimizerState } from './train/optimizers.js';
 export { clipGradNorm, clipGradValue, gradNorm } from './train/clip.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './train/schedulers.js';
 export { NonFiniteError } from './train/errors.js';
@@ -52,6 +52,9 @@ export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, ty
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
+export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
+export { saveFile, loadFile } from './io/files.js';
+export { registerModel, type ModelFactory } from './io/registry.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsContents } from './io/safetensors.js';
 export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';
 export {

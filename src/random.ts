@@ -11,6 +11,15 @@ export class Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
+  /** The generator's whole state (an unsigned 32-bit integer): save it to resume the same sequence. */
+  get state(): number {
+    return this.s;
+  }
+
+  set state(v: number) {
+    this.s = v >>> 0;
+  }
+
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
   }

@@ -41,6 +41,14 @@ export class Dropout extends Module {
     return { p: this.p };
   }
 
+  override _rngState(): number | null {
+    return this.rng.state;
+  }
+
+  override _setRngState(state: number): void {
+    this.rng.state = state;
+  }
+
   forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
     return dropout(x, this.p, { training: options.training ?? this.training, rng: this.rng });
   }

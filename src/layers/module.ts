@@ -42,6 +42,23 @@ export interface Saved {
   node?: Node;
 }
 
+/**
+ * While load() builds a model from a file's configuration: the parameters the file holds, so
+ * a hostile configuration cannot make the constructors allocate more than the file could fill.
+ */
+let paramBudget: number | null = null;
+
+/** Runs `build` with at most `floats` parameters allowed across every module it constructs. */
+export function withParamBudget<T>(floats: number, build: () => T): T {
+  const prev = paramBudget;
+  paramBudget = floats;
+  try {
+    return build();
+  } finally {
+    paramBudget = prev;
+  }
+}
+
 /** Every record holding an arena block, with its owner, so abandoned graphs can be released. */
 const live = new Map<Saved, Module>();
 let sweptAt = 0;
@@ -92,6 +109,14 @@ export abstract class Module {
     return {};
   }
 
+  /** @internal The state of the module's own random generator (dropout masks), or null: saved with it. */
+  _rngState(): number | null {
+    return null;
+  }
+
+  /** @internal Restores what _rngState() returned. */
+  _setRngState(_state: number): void {}
+
   /** Sets training mode on this module and every descendant (PyTorch's train()). */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`${this.constructor.name}.train: mode must be a boolean, got ${typeName(mode)}`);
@@ -114,6 +139,14 @@ export abstract class Module {
 
   /** Fills every parameter on the host; called once by constructors after addParam. */
   protected initParams(fill: (spec: ParamSpec, out: Float32Array) => void): void {
+    if (paramBudget !== null) {
+      if (this._floats > paramBudget) {
+        throw new RangeError(
+          `${this.constructor.name}: the configuration asks for ${this._floats} parameters, more than the file holds (${paramBudget} values left)`,
+        );
+      }
+      paramBudget -= this._floats;
+    }
     this._host = new Float32Array(this._floats);
     for (const s of this._specs) fill(s, this._host.subarray(s.offset, s.offset + s.size));
   }

@@ -102,6 +102,14 @@ export abstract class RNNBase extends Module {
     return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional };
   }
 
+  override _rngState(): number | null {
+    return this.dropoutRng.state;
+  }
+
+  override _setRngState(state: number): void {
+    this.dropoutRng.state = state;
+  }
+
   /** Restarts the inter-layer dropout masks from a seed (like torch.manual_seed for this layer). */
   setDropoutSeed(seed: number): void {
     this.dropoutRng = new Random(seedOf(`${this.constructor.name}.setDropoutSeed`, seed));

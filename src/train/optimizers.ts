@@ -6,7 +6,7 @@
 import type { Backend } from '../backend/index.js';
 import { Module, Parameter } from '../layers/module.js';
 import { aliasOptions, fmt } from '../layers/options.js';
-import { typeName } from '../tensor.js';
+import { Tensor, checkFinite, toTensor, typeName, type TensorLike } from '../tensor.js';
 
 /** PyTorch's spellings of our options. */
 const TORCH_NAMES = { weight_decay: 'weightDecay' } as const;
@@ -40,6 +40,20 @@ function num(fn: string, name: string, v: unknown, dflt: number, ok: (x: number)
 
 const nonNeg = (x: number): boolean => Number.isFinite(x) && x >= 0;
 
+/**
+ * An optimizer's state (PyTorch's optimizer.state_dict(), keyed by parameter name instead of
+ * index): the step count, the learning rate, the hyperparameters, and each parameter's buffers
+ * under PyTorch's names (exp_avg, exp_avg_sq, momentum_buffer, square_avg, grad_avg).
+ * JSON.stringify writes it with nested lists; loadStateDict reads that back.
+ */
+export interface OptimizerState {
+  class: string;
+  stepCount: number;
+  lr: number;
+  config: Record<string, unknown>;
+  state: Record<string, Record<string, Tensor>>;
+}
+
 export abstract class Optimizer {
   readonly params: Parameter[];
   /** The learning rate used by the next step (schedulers change it). */
@@ -47,13 +61,85 @@ export abstract class Optimizer {
   /** Steps taken so far. */
   stepCount = 0;
   private readonly slots: Array<Slot | null>;
-  private readonly nBufs: number;
+  /** PyTorch's names of the per-parameter buffers (their count is the optimizer's state size). */
+  private readonly bufferNames: readonly string[];
 
-  protected constructor(fn: string, params: Params, lr: number, nBufs: number) {
+  protected constructor(fn: string, params: Params, lr: number, bufferNames: readonly string[]) {
     this.params = paramList(fn, params);
     this.lr = lr;
-    this.nBufs = nBufs;
+    this.bufferNames = bufferNames;
     this.slots = this.params.map(() => null);
+  }
+
+  /** The hyperparameters fixed at construction (loadStateDict refuses a state made with others). */
+  abstract getConfig(): Record<string, unknown>;
+
+  /** A copy of the optimizer's state: step count, lr, hyperparameters and every buffer in use. */
+  stateDict(): OptimizerState {
+    const state: Record<string, Record<string, Tensor>> = {};
+    this.params.forEach((p, i) => {
+      const slot = this.slots[i];
+      if (!slot) return;
+      const bufs: Record<string, Tensor> = {};
+      this.bufferNames.forEach((name, b) => {
+        if (slot.bufs[b] !== 0) bufs[name] = new Tensor(slot.be.arena.read(slot.bufs[b], p.size), p.shape);
+      });
+      state[p.name] = bufs;
+    });
+    return { class: this.constructor.name, stepCount: this.stepCount, lr: this.lr, config: this.getConfig(), state };
+  }
+
+  /**
+   * Restores a state from stateDict() (or its JSON): the same optimizer class and
+   * hyperparameters over parameters of the same names and shapes. Everything is checked before
+   * anything changes.
+   */
+  loadStateDict(sd: OptimizerState): void {
+    this._prepareLoad(sd)();
+  }
+
+  /** @internal Checks a state completely; the returned function applies it (and cannot fail). */
+  _prepareLoad(sd: OptimizerState): () => void {
+    const fn = `${this.constructor.name}.loadStateDict`;
+    if (sd === null || typeof sd !== 'object') throw new TypeError(`${fn}: state must be an object from stateDict(), got ${typeName(sd)}`);
+    if (sd.class !== this.constructor.name) throw new TypeError(`${fn}: the state is a ${String(sd.class)}'s, not a ${this.constructor.name}'s`);
+    if (!Number.isSafeInteger(sd.stepCount) || sd.stepCount < 0) throw new RangeError(`${fn}: stepCount must be a non-negative integer, got ${String(sd.stepCount)}`);
+    if (typeof sd.lr !== 'number' || !(sd.lr >= 0) || !Number.isFinite(sd.lr)) throw new RangeError(`${fn}: lr must be a non-negative number, got ${String(sd.lr)}`);
+    const mine = this.getConfig();
+    for (const [k, v] of Object.entries(mine)) {
+      if (JSON.stringify(sd.config?.[k]) !== JSON.stringify(v)) {
+        throw new RangeError(`${fn}: the state was made with ${k} = ${JSON.stringify(sd.config?.[k])}, this optimizer has ${JSON.stringify(v)}`);
+      }
+    }
+    const state = sd.state;
+    if (state === null || typeof state !== 'object') throw new TypeError(`${fn}: state.state must be an object, got ${typeName(state)}`);
+    const byName = new Map(this.params.map((p, i) => [p.name, i]));
+    const writes: Array<{ i: number; b: number; data: Float32Array }> = [];
+    for (const [name, bufs] of Object.entries(state)) {
+      const i = byName.get(name);
+      if (i === undefined) throw new RangeError(`${fn}: the state has buffers for '${name}', which is not one of this optimizer's parameters`);
+      if (bufs === null || typeof bufs !== 'object') throw new TypeError(`${fn}: state['${name}'] must be an object of tensors, got ${typeName(bufs)}`);
+      for (const [bname, t] of Object.entries(bufs)) {
+        const b = this.bufferNames.indexOf(bname);
+        if (b < 0) throw new RangeError(`${fn}: unknown buffer '${bname}' for '${name}'; expected ${this.bufferNames.map((x) => `'${x}'`).join(', ')}`);
+        const tt = toTensor(t as TensorLike, `${fn}: state['${name}'].${bname}`);
+        const p = this.params[i];
+        if (tt.size !== p.size) throw new RangeError(`${fn}: state['${name}'].${bname} must hold ${p.size} values (shape [${p.shape.join(', ')}]), got ${tt.size}`);
+        checkFinite(tt.data, `${fn}: state['${name}'].${bname}`);
+        writes.push({ i, b, data: tt.data });
+      }
+    }
+    return () => {
+      this.dispose();
+      for (const { i, b, data } of writes) {
+        const p = this.params[i];
+        const { be } = p.module._locate(p.spec);
+        const bufs = this.state(i, be);
+        be.arena.write(bufs[b], data);
+      }
+      this.stepCount = sd.stepCount;
+      this.lr = sd.lr;
+    };
   }
 
   /** Sets the gradients of this optimizer's parameters to zero. */
@@ -70,7 +156,7 @@ export abstract class Optimizer {
     if (slot && slot.be === be) return slot.bufs;
     const n = this.params[i].size;
     const bufs: number[] = [];
-    for (let b = 0; b < this.nBufs; b++) {
+    for (let b = 0; b < this.bufferNames.length; b++) {
       const off = be.arena.allocF32(n);
       if (slot) be.arena.write(off, slot.be.arena.read(slot.bufs[b], n));
       bufs.push(off);
@@ -133,11 +219,15 @@ export class SGD extends Optimizer {
     if (nesterov && (momentum <= 0 || dampening !== 0)) {
       throw new RangeError(`${fn}: nesterov needs momentum > 0 and dampening = 0, got momentum ${momentum}, dampening ${dampening}`);
     }
-    super(fn, params, lr, momentum !== 0 ? 1 : 0);
+    super(fn, params, lr, momentum !== 0 ? ['momentum_buffer'] : []);
     this.momentum = momentum;
     this.dampening = dampening;
     this.weightDecay = weightDecay;
     this.nesterov = nesterov;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
   }
 
   protected update(be: Backend, i: number, p: number, g: number, n: number): void {
@@ -169,10 +259,14 @@ export class Adam extends Optimizer {
     }
     const eps = num(fn, 'eps', options.eps, 1e-8, nonNeg, 'a non-negative number');
     const weightDecay = num(fn, 'weightDecay', options.weightDecay, defaultDecay, nonNeg, 'a non-negative number');
-    super(fn, params, lr, 2);
+    super(fn, params, lr, ['exp_avg', 'exp_avg_sq']);
     this.betas = [betas[0], betas[1]];
     this.eps = eps;
     this.weightDecay = weightDecay;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { betas: this.betas, eps: this.eps, weightDecay: this.weightDecay };
   }
 
   protected update(be: Backend, i: number, p: number, g: number, n: number): void {
@@ -218,12 +312,16 @@ export class RMSprop extends Optimizer {
     const weightDecay = num(fn, 'weightDecay', options.weightDecay, 0, nonNeg, 'a non-negative number');
     const momentum = num(fn, 'momentum', options.momentum, 0, nonNeg, 'a non-negative number');
     const centered = booleanOption(fn, 'centered', options.centered, false);
-    super(fn, params, lr, 3);
+    super(fn, params, lr, ['square_avg', 'grad_avg', 'momentum_buffer']);
     this.alpha = alpha;
     this.eps = eps;
     this.weightDecay = weightDecay;
     this.momentum = momentum;
     this.centered = centered;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { alpha: this.alpha, eps: this.eps, weightDecay: this.weightDecay, momentum: this.momentum, centered: this.centered };
   }
 
   protected update(be: Backend, i: number, p: number, g: number, n: number): void {
