@@ -34,6 +34,19 @@ describe('examples', () => {
     expect(run('examples/train-step.mjs')).toMatch(/loss [\d.]+ grad norm [\d.]+ dx \[ 5, 2, 3 \]/);
   });
 
+  it('examples/classify.mjs (the README autograd snippet) learns its task', () => {
+    const out = run('examples/classify.mjs');
+    expect(out).toMatch(/step 150: loss [\d.]+/);
+    const acc = Number(/held-out accuracy ([\d.]+)/.exec(out)?.[1]);
+    expect(acc).toBeGreaterThan(0.9);
+  });
+
+  it('examples/save-load.mjs (the README save/load snippet)', () => {
+    const out = run('examples/save-load.mjs');
+    expect(out).toContain('LanguageModel {"vocabSize":65,"embeddingDim":32,"hiddenSize":128,"numLayers":1,"cell":"lstm","dropout":0}');
+    expect(out).toMatch(/resumed at step 0/);
+  });
+
   it('examples/train-char-lm.mjs learns its text', () => {
     const out = run('examples/train-char-lm.mjs');
     const losses = [...out.matchAll(/epoch \d+: loss ([\d.]+)/g)].map((m) => Number(m[1]));
