@@ -47,6 +47,30 @@ describe('examples', () => {
     expect(out).toMatch(/resumed at step 0/);
   });
 
+  it('errors from the published bundle name the class the user wrote, and an uncaught one prints a short line', () => {
+    const bundle = new URL('../dist/esm/index.js', import.meta.url).href;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { LSTM, GRU } from ${JSON.stringify(bundle)};
+      class MyGRU extends GRU {}
+      for (const m of [new LSTM({ inputSize: 3, hiddenSize: 2 }), new MyGRU({ inputSize: 3, hiddenSize: 2 })]) {
+        try { m.forward([[1, 2]]); } catch (e) { console.log(e.message); }
+        try { m.step(new Float32Array(3), null); } catch (e) { console.log(e.message); }
+      }
+    `], { encoding: 'utf8' });
+    expect(out).toMatch(/^LSTM\.forward: x's last dimension must be inputSize = 3, got 2/m);
+    expect(out).toMatch(/^LSTM\.step: state must be/m);
+    expect(out).toMatch(/^MyGRU\.forward: /m);
+    expect(out).toMatch(/^MyGRU\.step: /m);
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', `import { LSTM } from ${JSON.stringify(bundle)}; new LSTM({ inputSize: 3, hiddenSize: 2 }).forward([[1, 2]]);`], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      stderr = (e as { stderr: string }).stderr;
+    }
+    expect(stderr).toMatch(/RangeError: LSTM\.forward/);
+    expect(Math.max(...stderr.split('\n').map((l) => l.length))).toBeLessThan(400);
+  });
+
   it('examples/train-char-lm.mjs learns its text', () => {
     const out = run('examples/train-char-lm.mjs');
     const losses = [...out.matchAll(/epoch \d+: loss ([\d.]+)/g)].map((m) => Number(m[1]));
