@@ -48,12 +48,12 @@ export { Optimizer, SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions
 export { clipGradNorm, clipGradValue, gradNorm } from './train/clip.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './train/schedulers.js';
 export { NonFiniteError } from './train/errors.js';
-export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type Trainable } from './train/fit.js';
+export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type ValidationInfo, type Trainable, type BatchResult, type Metric } from './train/fit.js';
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
-export { saveFile, loadFile } from './io/files.js';
+export { saveFile, saveFileSync, loadFile } from './io/files.js';
 export { registerModel, type ModelFactory } from './io/registry.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsContents } from './io/safetensors.js';
 export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';

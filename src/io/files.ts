@@ -20,6 +20,14 @@ async function fsModule(fn: string): Promise<Fs> {
   return (await import(/* webpackIgnore: true */ /* @vite-ignore */ id)) as Fs;
 }
 
+/** node:fs for the synchronous writer (fit()'s checkpoints): Node ≥ 20.16 (process.getBuiltinModule). */
+function fsSync(fn: string): Fs {
+  const g = globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } };
+  const fs = g.process?.getBuiltinModule?.('node:fs') as Fs | undefined;
+  if (!fs) throw new Error(`${fn}: needs Node's file system (Node ≥ 20.16); in a browser use save() with bytes`);
+  return fs;
+}
+
 function pathArg(fn: string, path: unknown): string {
   if (typeof path !== 'string' || path === '') throw new TypeError(`${fn}: path must be a non-empty string, got ${typeName(path)}`);
   return path;
@@ -46,6 +54,31 @@ export async function saveFile(model: Module, path: string, options: SaveOptions
     await fs.promises.rename(tmp, path);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** saveFile, synchronously (the same temporary file, fsync and rename): for checkpoints inside fit(). */
+export function saveFileSync(model: Module, path: string, options: SaveOptions = {}): void {
+  const fn = 'saveFileSync';
+  pathArg(fn, path);
+  const bytes = save(model, options);
+  const fs = fsSync(fn);
+  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, bytes);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  try {
+    fs.renameSync(tmp, path);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
     throw err;
   }
 }
