@@ -9,11 +9,13 @@ export {
   threadsSupported,
   backendInfo,
   memoryInfo,
+  initSync,
   BACKEND_NAMES,
   type BackendName,
   type BackendBinary,
   type BackendInfo,
   type MemoryInfo,
+  type InitSyncOptions,
   type ReadyOptions,
   type WasmSource,
 } from './backend/index.js';

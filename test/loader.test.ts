@@ -113,3 +113,23 @@ describe('relaxed SIMD (FMA) build', () => {
     await expect(ready({ relaxedSimd: 'yes' as never })).rejects.toThrow(/relaxedSimd must be a boolean, got 'yes'/);
   });
 });
+
+describe('initSync (AudioWorklet-style, no await, no fetch)', () => {
+  it('instantiates a compiled module synchronously and runs models at once, with the async path\'s bits', async () => {
+    const { initSync, getBackend: current } = await import('../src/index.js');
+    const mod = await compileWasm(defaultWasmUrl('wasm-simd'));
+    const x = { data: Float32Array.from({ length: 3 * 2 * 4 }, (_, i) => Math.cos(i)), shape: [3, 2, 4] };
+    await setBackend('wasm-simd');
+    const want = new LSTM({ inputSize: 4, hiddenSize: 5, seed: 1 }).forward(x).output.data;
+    initSync(mod);
+    expect(current()).toBe('wasm-simd');
+    const got = new LSTM({ inputSize: 4, hiddenSize: 5, seed: 1 }).forward(x).output.data;
+    expect(Array.from(got)).toEqual(Array.from(want));
+    initSync(readFileSync(defaultWasmUrl('wasm')), { backend: 'wasm' });
+    expect(current()).toBe('wasm');
+    expect(backendInfo()).toMatchObject({ name: 'wasm', binary: 'scalar', ready: true });
+    expect(() => initSync('x' as never)).toThrow(/initSync: module must be a WebAssembly.Module or its bytes, got x/);
+    expect(() => initSync(mod, { backend: 'js' } as never)).toThrow(/initSync: backend must be 'wasm-simd' or 'wasm'/);
+    await setBackend('wasm-simd');
+  });
+});

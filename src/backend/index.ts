@@ -19,6 +19,7 @@ import {
   defaultWasmUrl,
   instantiateThreadsBackend,
   instantiateWasmBackend,
+  instantiateWasmBackendSync,
   relaxedSimdSupported,
   simdSupported,
   type WasmSource,
@@ -264,6 +265,38 @@ export function backendInfo(): BackendInfo {
   if (be) return { name, binary: be.binary, ready: true, threads: be.pool?.threads ?? 1 };
   const binary = wantedBinary(name);
   return { name, binary, ready: name === 'js', threads: binary === 'simd-threads' ? threadCount : 1 };
+}
+
+export interface InitSyncOptions {
+  /** Which backend the module is for (default 'wasm-simd': build/wasm-rnn.simd.wasm; 'wasm': build/wasm-rnn.wasm). */
+  backend?: 'wasm-simd' | 'wasm';
+}
+
+/**
+ * Instantiates a kernel module synchronously and selects its backend: for an AudioWorklet (or
+ * any context that cannot fetch or await), given a `WebAssembly.Module` compiled elsewhere and
+ * posted to it (modules are structured-cloneable), or the module's bytes. Models created
+ * afterwards run on it at once.
+ */
+export function initSync(module: WebAssembly.Module | BufferSource, options: InitSyncOptions = {}): void {
+  const fn = 'initSync';
+  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+  const name = options.backend ?? 'wasm-simd';
+  if (name !== 'wasm-simd' && name !== 'wasm') throw new TypeError(`${fn}: backend must be 'wasm-simd' or 'wasm', got ${describe(name)}`);
+  let mod: WebAssembly.Module;
+  if (module instanceof WebAssembly.Module) mod = module;
+  else if (module instanceof ArrayBuffer || ArrayBuffer.isView(module)) mod = new WebAssembly.Module(module);
+  else throw new TypeError(`${fn}: module must be a WebAssembly.Module or its bytes, got ${describe(module)}`);
+  const binary: BackendBinary = name === 'wasm' ? 'scalar' : 'simd';
+  const be = instantiateWasmBackendSync(name, mod, binary);
+  instances[binary] = be;
+  resolved[name] = binary;
+  if (name === 'wasm-simd') {
+    allowRelaxed = false;
+    threadCount = 1;
+  }
+  selections++;
+  current = name;
 }
 
 /** The selected backend's linear memory: its size, what is live, and the high-water mark. */

@@ -140,6 +140,21 @@ export async function instantiateWasmBackend(
 }
 
 /**
+ * instantiateWasmBackend, synchronously (new WebAssembly.Instance): for contexts that cannot
+ * await or fetch, such as an AudioWorklet, given a module compiled elsewhere.
+ */
+export function instantiateWasmBackendSync(
+  name: 'wasm-simd' | 'wasm',
+  module: WebAssembly.Module,
+  binary: BackendBinary = name === 'wasm' ? 'scalar' : 'simd',
+): Backend {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_MEMORY_BYTES / 65536 });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const e = instance.exports as Record<string, unknown>;
+  return makeBackend(name, binary, arenaFor(e, memory, MAX_MEMORY_BYTES), kernelsOf(e));
+}
+
+/**
  * The shared memory's maximum (pages): 2 GiB. A shared memory must declare one, and engines
  * reserve all of it up front, so it stays below the 4 GiB of the one-thread builds.
  */
