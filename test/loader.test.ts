@@ -128,7 +128,7 @@ describe('initSync (AudioWorklet-style, no await, no fetch)', () => {
     initSync(readFileSync(defaultWasmUrl('wasm')), { backend: 'wasm' });
     expect(current()).toBe('wasm');
     expect(backendInfo()).toMatchObject({ name: 'wasm', binary: 'scalar', ready: true });
-    expect(() => initSync('x' as never)).toThrow(/initSync: module must be a WebAssembly.Module or its bytes, got x/);
+    expect(() => initSync('x' as never)).toThrow(/initSync: module must be a WebAssembly.Module or its bytes, got 'x'/);
     expect(() => initSync(mod, { backend: 'js' } as never)).toThrow(/initSync: backend must be 'wasm-simd' or 'wasm'/);
     await setBackend('wasm-simd');
   });
