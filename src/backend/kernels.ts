@@ -89,9 +89,12 @@ export interface Kernels {
   ): void;
   /** out[i, :] = table[ids[i], :] for i < n; ids are int32 and already validated. */
   embedding(out: number, table: number, ids: number, n: number, dim: number): void;
-  /** dst[i] = tanh(src[i]); dst may equal src (the SIMD approximation; its error bound is tested). */
+  /**
+   * dst[i] = tanh(src[i]); dst may equal src. Test-only: it exposes the SIMD approximation the
+   * fused step kernels inline, so the tests can check its documented error bound directly.
+   */
   tanh(dst: number, src: number, n: number): void;
-  /** dst[i] = 1 / (1 + exp(−src[i])); dst may equal src. */
+  /** dst[i] = 1 / (1 + exp(−src[i])); dst may equal src. Test-only, like tanh. */
   sigmoid(dst: number, src: number, n: number): void;
 
   // ------------------------------------------------------------------------------- training
