@@ -24,6 +24,13 @@ describe('examples', () => {
     expect(out).toContain("first values [ '0.028289', '-0.084092', '-0.052797', '-0.031929' ]");
   });
 
+  it('examples/from-safetensors.mjs runs a PyTorch safetensors file and writes it back byte for byte', () => {
+    const out = run('examples/from-safetensors.mjs');
+    const diff = Number(/max \|ours − PyTorch\| ([\d.e+-]+)/.exec(out)?.[1]);
+    expect(diff).toBeLessThan(2e-7);
+    expect(out).toContain('byte-identical to the PyTorch file: true');
+  });
+
   it('examples/threads.mjs (the README threads snippet)', () => {
     const out = run('examples/threads.mjs');
     expect(out).toMatch(/binary: 'simd-threads', ready: true, threads: 2/);
