@@ -21,7 +21,7 @@ import {
   type RNNBase, type RNNOptions,
 } from '../index.js';
 import { KerasConfig } from './config.js';
-import { TfjsError, isObject, q, show } from './errors.js';
+import { TfjsError, dims, isObject, q, show } from './errors.js';
 import { MergeDirections, ReverseTime, Softmax, type MergeMode } from './layers.js';
 import type { KerasLayer } from './topology.js';
 import { decodeFloat32, type WeightBytes, type WeightEntry } from './weights.js';
@@ -98,7 +98,7 @@ class LayerWeights {
       return this.fail(`the manifest has no ${what} weight for it (expected ${desc})`);
     }
     if (e.shape.length !== want.length || e.shape.some((d, i) => want[i] !== null && want[i] !== d)) {
-      this.fail(`weight ${q(e.name)} has shape ${show(e.shape)}, expected ${desc}`);
+      this.fail(`weight ${q(e.name)} has shape ${dims(e.shape)}, expected ${desc}`);
     }
     this.left.delete(e.name);
     return { data: decodeFloat32(e, this.data, this.layer.label), shape: e.shape };
@@ -292,10 +292,10 @@ function dense(layer: KerasLayer, c: KerasConfig, w: LayerWeights, flow: Flow, c
   const useBias = c.bool('use_bias', true);
   const kernel = w.take('kernel', [null, units], `[input features, units = ${units}]`) as { data: Float32Array; shape: readonly number[] };
   const I = kernel.shape[0];
-  if (I < 1) c.fail(`weight 'kernel' has shape ${show(kernel.shape)}: no input features`);
+  if (I < 1) c.fail(`weight 'kernel' has shape ${dims(kernel.shape)}: no input features`);
   const bias = useBias ? w.take('bias', [units], `[units] = [${units}]`) : null;
   if (!useBias && w.find('bias')) c.fail('it has a bias weight, but use_bias is false');
-  consume(c, flow, ctx, { kind: timeDistributed ? 'seq' : 'any', features: I, desc: `kernel ${show(kernel.shape)}` });
+  consume(c, flow, ctx, { kind: timeDistributed ? 'seq' : 'any', features: I, desc: `kernel ${dims(kernel.shape)}` });
   const lin = build(c, () => new Linear(I, units, { bias: useBias }));
   ctx.modules.push(lin);
   const dict: Record<string, Tensor> = { weight: new Tensor(transpose(kernel.data, I, units), [units, I]) };
@@ -458,7 +458,7 @@ function directionWeights(
   const G = GATES[kind], GH = G * H, from = TORCH_FROM_KERAS[kind];
   const kernel = w.take('kernel', [null, GH], `[input features, ${G}·units = ${GH}]`, { direction }) as { data: Float32Array; shape: readonly number[] };
   const I = kernel.shape[0];
-  if (I < 1) w.fail(`weight 'kernel' has shape ${show(kernel.shape)}: no input features`);
+  if (I < 1) w.fail(`weight 'kernel' has shape ${dims(kernel.shape)}: no input features`);
   const rec = w.take('recurrent_kernel', [H, GH], `[units, ${G}·units] = [${H}, ${GH}]`, { direction }) as { data: Float32Array };
   dict[`weight_ih_l0${sfx}`] = new Tensor(gateRows(kernel.data, I, H, from), [GH, I]);
   dict[`weight_hh_l0${sfx}`] = new Tensor(gateRows(rec.data, H, H, from), [GH, H]);

@@ -39,3 +39,8 @@ export function show(v: unknown): string {
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
+
+/** A shape as messages print it: [3, 16]. */
+export function dims(shape: readonly unknown[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -6,7 +6,7 @@
  * little-endian float32, or dequantized — uint8/uint16 as `v · scale + min` (rounded once to
  * float32), float16 widened exactly.
  */
-import { TfjsError, isObject, q, show } from './errors.js';
+import { TfjsError, dims, isObject, q, show } from './errors.js';
 
 /** At most this many entries in a manifest (a Keras model has a handful per layer). */
 export const MAX_WEIGHTS = 65_536;
@@ -126,7 +126,7 @@ export function checkManifest(specs: unknown, what: string, limit = MAX_WEIGHT_B
     }
     let size = 1;
     for (const d of shape as number[]) size *= d;
-    if (size > MAX_WEIGHT_VALUES) throw new TfjsError(`${label}: shape ${show(shape)} holds ${size} values, more than ${MAX_WEIGHT_VALUES}`);
+    if (size > MAX_WEIGHT_VALUES) throw new TfjsError(`${label}: shape ${dims(shape as number[])} holds ${size} values, more than ${MAX_WEIGHT_VALUES}`);
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
       throw new TfjsError(`${label}: dtype ${show(dtype)} is not supported (supported: 'float32', 'int32', 'bool')`);
     }
@@ -163,7 +163,7 @@ function parseQuantization(v: unknown, dtype: string, label: string): Quantizati
 
 /** A float32 weight's values, dequantized when quantized, each checked finite. */
 export function decodeFloat32(e: WeightEntry, data: WeightBytes, label: string): Float32Array {
-  if (e.dtype !== 'float32') throw new TfjsError(`${label}: weight ${q(e.name)} has dtype ${q(e.dtype)}; our layers need float32`, label);
+  if (e.dtype !== 'float32') throw new TfjsError(`importTfjs: ${label}: weight ${q(e.name)} has dtype ${q(e.dtype)}; our layers need float32`, label);
   const raw = data.copy(e.offset, e.bytes);
   let out: Float32Array;
   const qz = e.quantization;
@@ -179,7 +179,7 @@ export function decodeFloat32(e: WeightEntry, data: WeightBytes, label: string):
   }
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i])) {
-      throw new TfjsError(`${label}: weight ${q(e.name)} holds ${out[i]} at flat index ${i}${qz ? ` (after ${qz.dtype} dequantization)` : ''}`, label);
+      throw new TfjsError(`importTfjs: ${label}: weight ${q(e.name)} holds ${out[i]} at flat index ${i}${qz ? ` (after ${qz.dtype} dequantization)` : ''}`, label);
     }
   }
   return out;
