@@ -384,10 +384,10 @@ describe('TfjsModel.predict checks its input', () => {
     expect(() => m.predict([[['a', 1, 2]]] as never)).toThrow(/^TfjsModel\.predict: x: \[0\]\[0\]\[0\]: expected a number, got string/);
     expect(() => m.predict({ data: [1, 2], shape: [1, 1, 3] })).toThrow(/^TfjsModel\.predict: x: shape \[1, 1, 3\] holds 3 values, but data has 2/);
     expect(() => m.predict(null as never)).toThrow(/^TfjsModel\.predict: x: expected a Tensor, nested arrays of numbers or \{data, shape\}, got null/);
-    expect(() => m.predict({ data: Float32Array.of(1, NaN, 3), shape: [1, 1, 3] })).toThrow(/finite/);
+    expect(() => m.predict({ data: Float32Array.of(1, NaN, 3), shape: [1, 1, 3] })).toThrow(/^TfjsModel\.predict: LSTM\.forward: x: expected finite numbers, got NaN at flat index 1$/);
     m.dispose();
     const e = importTfjs(embModel);
-    expect(() => e.predict([[0, 1, 6, 2, 0]])).toThrow(/expected an integer id in \[0, 5\], got 6/);
+    expect(() => e.predict([[0, 1, 6, 2, 0]])).toThrow(/^TfjsModel\.predict: Embedding\.forward: ids\.data\[2\]: expected an integer id in \[0, 5\], got 6$/);
     expect(() => e.predict([[[0], [1]]])).toThrow(/^TfjsModel\.predict: x must be \[batch, time\] token ids, got shape \[1, 2, 1\]$/);
     expect(e.predict([[0, 1, 5]]).shape).toEqual([1, 2]);
     e.dispose();

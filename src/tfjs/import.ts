@@ -80,7 +80,18 @@ export class TfjsModel {
     if (!ids && features !== null && t.shape[r - 1] !== features) {
       throw new RangeError(`${fn}: x's last dimension must be ${features} (${want}), got shape [${t.shape.join(', ')}]`);
     }
-    const out = noGrad(() => this.module.forward(t, { training: false }));
+    let out: Tensor | { output: Tensor };
+    try {
+      out = noGrad(() => this.module.forward(t, { training: false }));
+    } catch (err) {
+      // A layer's refusal (a token id out of range; an intermediate value that overflowed to
+      // infinity, which the next layer refuses) says which layer of ours; say it comes from here.
+      if (err instanceof RangeError || err instanceof TypeError) {
+        const Ctor = err instanceof RangeError ? RangeError : TypeError;
+        throw new Ctor(`${fn}: ${err.message}`);
+      }
+      throw err;
+    }
     return out instanceof Tensor ? out : out.output;
   }
 
