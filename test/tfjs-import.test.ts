@@ -418,6 +418,39 @@ describe('the imported model', () => {
     manifest.dispose();
   });
 
+  it("takes tfjs's own ModelArtifacts, as the save handler hands them over", async () => {
+    await use('js');
+    const m = sequential([lstm({ returnSequences: true, inputShape: [T, I] })], 50);
+    let raw: tf.io.ModelArtifacts | undefined;
+    await m.save(tf.io.withSaveHandler(async (a) => {
+      raw = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const x = seqInput(50);
+    const ours = importTfjs(raw as tf.io.ModelArtifacts); // tfjs's type is accepted as it is
+    expect(maxAbsDiff(ours.predict({ data: x.x, shape: x.shape }).data, tfPredict(m, x.x, x.shape).data)).toBeLessThan(1e-6);
+    ours.dispose();
+    m.dispose();
+  });
+
+  it('reads a Bidirectional with an explicit backward_layer, and one named forward_… (directions come from the segments below it)', () => {
+    const p = get('Bidirectional LSTM sum, return_sequences');
+    const want = Array.from(importTfjs(p.artifacts).predict({ data: p.x, shape: p.shape }).data);
+    const withBackward = JSON.parse(JSON.stringify(p.artifacts.modelTopology));
+    const bi = withBackward.config.layers[0].config;
+    bi.backward_layer = { class_name: 'LSTM', config: { ...bi.layer.config, go_backwards: true, name: 'backward_lstm' } };
+    const a = importTfjs({ ...p.artifacts, modelTopology: withBackward });
+    expect(Array.from(a.predict({ data: p.x, shape: p.shape }).data)).toEqual(want);
+    a.dispose();
+    const old = topologyLayers(p.artifacts)[0].config.name as string;
+    const renamed = mapWeights(p.artifacts, (spec, v) => [{ spec: { ...spec, name: spec.name.replace(old, 'forward_thing') }, values: v }]);
+    const topo = JSON.parse(JSON.stringify(p.artifacts.modelTopology));
+    topo.config.layers[0].config.name = 'forward_thing';
+    const b = importTfjs({ ...renamed, modelTopology: topo });
+    expect(Array.from(b.predict({ data: p.x, shape: p.shape }).data)).toEqual(want);
+    b.dispose();
+  });
+
   it('converts gate orders and kernels at import: LSTM i,f,c,o stays i,f,g,o; GRU z,r,h becomes r,z,n; kernels are transposed', () => {
     const p = get('GRU reset_after=true (Keras 2\'s default), return_sequences');
     const model = importTfjs(p.artifacts);

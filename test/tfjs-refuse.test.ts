@@ -227,6 +227,7 @@ describe('importTfjs refuses unsupported layers and options, naming the layer an
 describe('importTfjs refuses broken topologies', () => {
   it.each([
     [null, /artifacts must be an object \{modelTopology, weightSpecs, weightData\}, got null/],
+    [{ weightSpecs: [] }, /^importTfjs: artifacts\.modelTopology is missing \(the Keras model: \{class_name, config\}\)$/],
     [{ modelTopology: new ArrayBuffer(8) }, /modelTopology is binary \(a graph model's GraphDef\)/],
     [{ modelTopology: { node: [], versions: {} } }, /modelTopology is a graph \(a graph model\)/],
     [{ modelTopology: {}, format: 'graph-model' }, /format 'graph-model' is not supported \(importTfjs reads 'layers-model'\)/],

@@ -80,7 +80,8 @@ class LayerWeights {
     const hits = [...this.left.values()].filter((e) => {
       const seg = e.name.split('/');
       if (seg[seg.length - 1].replace(/:\d+$/, '') !== role) return false;
-      return direction === undefined || seg.slice(0, -1).some((s) => s.startsWith(direction));
+      // The direction is a segment below the layer's own name (forward_lstm_1/…, backward_lstm/lstm_cell/…).
+      return direction === undefined || seg.slice(seg.indexOf(this.layer.name) + 1, -1).some((s) => s.startsWith(direction));
     });
     if (hits.length > 1) this.fail(`weights ${hits.map((e) => q(e.name)).join(' and ')} both look like its ${direction ? `${direction} ` : ''}${q(role)}`);
     return hits[0];
@@ -269,7 +270,7 @@ function consume(c: KerasConfig, flow: Flow, ctx: Context, need: { kind: 'seq' |
 
 function embedding(layer: KerasLayer, w: LayerWeights, flow: Flow, ctx: Context): Flow {
   const c = layer.config;
-  c.accept(['input_dim', 'output_dim'], ['input_length', 'mask_zero', 'sparse', 'lora_rank']);
+  c.accept(['input_dim', 'output_dim'], ['input_length', 'mask_zero', 'sparse', 'lora_rank', 'lora_alpha']);
   c.off('mask_zero', 'masking is not supported');
   c.off('sparse');
   c.off('lora_rank');
@@ -286,7 +287,7 @@ function embedding(layer: KerasLayer, w: LayerWeights, flow: Flow, ctx: Context)
 }
 
 function dense(layer: KerasLayer, c: KerasConfig, w: LayerWeights, flow: Flow, ctx: Context, timeDistributed: boolean): Flow {
-  c.accept(['units', 'activation', 'use_bias'], ['lora_rank', 'input_dim']);
+  c.accept(['units', 'activation', 'use_bias'], ['lora_rank', 'lora_alpha', 'input_dim']);
   c.off('lora_rank');
   const units = c.positiveInt('units');
   const useBias = c.bool('use_bias', true);

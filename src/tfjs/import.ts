@@ -25,12 +25,12 @@ export interface TfjsWeightSpec {
  * (format, generatedBy, …) are not needed.
  */
 export interface TfjsArtifacts {
-  modelTopology: unknown;
+  /** The Keras model (`{class_name, config}`); required, though tfjs's own type has it optional. */
+  modelTopology?: unknown;
   weightSpecs?: readonly TfjsWeightSpec[];
   weightsManifest?: readonly { paths: readonly string[]; weights: readonly TfjsWeightSpec[] }[];
   weightData?: WeightData;
   format?: string;
-  [key: string]: unknown;
 }
 
 /** A tfjs tensor, or anything with `shape` and `dataSync()`. */
@@ -132,6 +132,7 @@ export function importTfjs(artifacts: TfjsArtifacts): TfjsModel {
   if (a.format !== undefined && a.format !== null && a.format !== 'layers-model') {
     throw new TfjsError(`importTfjs: format ${show(a.format)} is not supported (importTfjs reads 'layers-model')`);
   }
+  if (a.modelTopology === undefined) throw new TfjsError('importTfjs: artifacts.modelTopology is missing (the Keras model: {class_name, config})');
   const topology = readTopology(a.modelTopology);
   const data = new WeightBytes(a.weightData ?? new ArrayBuffer(0), 'importTfjs: weightData');
   const specs = a.weightSpecs ?? (a.weightsManifest === undefined ? [] : manifestSpecs(a.weightsManifest));
