@@ -171,7 +171,7 @@ describe('loadTfjs refuses broken and hostile files', () => {
     truncateSync(big, MAX_MODEL_JSON_BYTES + 1);
     expect((await loadError(big)).message).toMatch(/has 67108865 bytes, more than model\.json may have \(67108864\)/);
     const hostile = variant('hostile', (j) => ((j.weightsManifest as { weights: { shape: number[] }[] }[])[0].weights[0].shape = [2 ** 20, 2 ** 20]));
-    expect((await loadError(hostile)).message).toMatch(/^loadTfjs: weightsManifest\[0\] .* holds 1099511627776 values/);
+    expect((await loadError(hostile)).message).toMatch(/^loadTfjs: weightsManifest\[\*\]\.weights\[0\] \('embedding_Embedding\d+\/embeddings'\): shape \[1048576, 1048576\] holds 1099511627776 values/);
   });
 
   it('over HTTP: a declared length or a streamed body beyond the manifest', async () => {
@@ -187,6 +187,11 @@ describe('loadTfjs refuses broken and hostile files', () => {
     const t0 = performance.now();
     expect((await loadError('https://models.example/endless/model.json', { fetch })).message).toMatch(/^loadTfjs: weight file 'endless\.bin' 'https:\/\/models\.example\/endless\/endless\.bin' has \d+ or more bytes, more than the weightsManifest describes/);
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('a model.json at a URL its shards cannot be resolved against', async () => {
+    const fetch = async (): Promise<Response> => new Response(readFileSync(join(sigmoid, 'model.json')));
+    expect((await loadError('blob:https://app.example/5f2c', { fetch })).message).toBe("loadTfjs: cannot resolve weight file 'group1-shard1of5.bin' against 'blob:https://app.example/5f2c'");
   });
 
   it('bad arguments', async () => {

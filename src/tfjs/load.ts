@@ -44,7 +44,7 @@ export async function loadTfjs(urlOrPath: string | URL, options: LoadTfjsOptions
   const manifest = json.weightsManifest ?? [];
   const specs = manifestSpecs(manifest);
   // Checked before any shard is read: the shards must hold exactly these bytes.
-  const total = checkManifest(specs, 'loadTfjs: weightsManifest').reduce((a, e) => a + e.bytes, 0);
+  const total = checkManifest(specs, 'loadTfjs: weightsManifest[*].weights').reduce((a, e) => a + e.bytes, 0);
   const paths = shardPaths(manifest as unknown[]);
   const shards: ArrayBuffer[] = [];
   let read = 0;
@@ -87,7 +87,8 @@ function shardPaths(manifest: unknown[]): string[] {
 async function locate(src: unknown, options: LoadTfjsOptions): Promise<{ reader: Reader; at: string }> {
   let url: URL | null = null;
   if (src instanceof URL) url = src;
-  else if (typeof src === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(src)) {
+  // A scheme of two or more letters makes a URL (http:, file:, blob:, data:); C:\… is a path.
+  else if (typeof src === 'string' && /^[a-z][a-z0-9+.-]+:/i.test(src)) {
     try {
       url = new URL(src);
     } catch {
@@ -147,7 +148,13 @@ function fileReader(fs: typeof NodeFs): Reader {
 
 function urlReader(f: (url: string) => Promise<Response>): Reader {
   return {
-    resolve: (base, rel) => new URL(rel, base).href,
+    resolve: (base, rel) => {
+      try {
+        return new URL(rel, base).href;
+      } catch {
+        throw new TfjsError(`loadTfjs: cannot resolve weight file ${q(rel)} against ${q(base)}`);
+      }
+    },
     async read(at, limit, what) {
       let res: Response;
       try {
