@@ -70,18 +70,27 @@ export interface Converted {
 /** The weights of one Keras layer, each taken at most once; what is left over is an error. */
 class LayerWeights {
   private readonly left: Map<string, WeightEntry>;
+  /** Entries by role (their name's last segment, without a ':0' suffix). */
+  private readonly byRole = new Map<string, WeightEntry[]>();
 
   constructor(readonly layer: KerasLayer, readonly entries: readonly WeightEntry[], private readonly data: WeightBytes) {
     this.left = new Map(entries.map((e) => [e.name, e]));
+    for (const e of entries) {
+      const role = e.name.slice(e.name.lastIndexOf('/') + 1).replace(/:\d+$/, '');
+      const list = this.byRole.get(role);
+      if (list) list.push(e);
+      else this.byRole.set(role, [e]);
+    }
   }
 
   /** The entry whose last name segment is `role` (and, for a Bidirectional, under its `direction`). */
   find(role: string, direction?: 'forward' | 'backward'): WeightEntry | undefined {
-    const hits = [...this.left.values()].filter((e) => {
-      const seg = e.name.split('/');
-      if (seg[seg.length - 1].replace(/:\d+$/, '') !== role) return false;
+    const hits = (this.byRole.get(role) ?? []).filter((e) => {
+      if (!this.left.has(e.name)) return false;
+      if (direction === undefined) return true;
       // The direction is a segment below the layer's own name (forward_lstm_1/…, backward_lstm/lstm_cell/…).
-      return direction === undefined || seg.slice(seg.indexOf(this.layer.name) + 1, -1).some((s) => s.startsWith(direction));
+      const seg = e.name.split('/');
+      return seg.slice(seg.indexOf(this.layer.name) + 1, -1).some((s) => s.startsWith(direction));
     });
     if (hits.length > 1) this.fail(`weights ${hits.map((e) => q(e.name)).join(' and ')} both look like its ${direction ? `${direction} ` : ''}${q(role)}`);
     return hits[0];
@@ -168,7 +177,9 @@ function assignWeights(layers: readonly KerasLayer[], entries: readonly WeightEn
       if (e.group === 'optimizer') continue;
       throw new TfjsError(`importTfjs: weight ${q(e.name)} belongs to no layer of the model (its name must start with a layer's name)`);
     }
-    out.set(owner, [...(out.get(owner) ?? []), e]);
+    const list = out.get(owner);
+    if (list) list.push(e);
+    else out.set(owner, [e]);
   }
   return out;
 }

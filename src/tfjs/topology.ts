@@ -6,8 +6,8 @@
 import { KerasConfig } from './config.js';
 import { TfjsError, isObject, q, show } from './errors.js';
 
-/** At most this many layers in a model. */
-export const MAX_LAYERS = 10_000;
+/** At most this many layers in a model (an RNN model has a handful; each becomes at most four modules of ours). */
+export const MAX_LAYERS = 4096;
 
 export interface KerasLayer {
   readonly className: string;
@@ -109,7 +109,9 @@ function chainLayers(c: Record<string, unknown>): KerasLayer[] {
       continue;
     }
     if (!byName.has(src)) fail(`${(byName.get(name) as KerasLayer).label} takes its input from ${q(src)}, which is not a layer of the model`);
-    consumers.set(src, [...(consumers.get(src) ?? []), name]);
+    const list = consumers.get(src);
+    if (list) list.push(name);
+    else consumers.set(src, [name]);
   }
   if (source.get(input) !== null) fail(`the model's input layer ${q(input)} takes an input itself`);
   const order: KerasLayer[] = [];
@@ -117,15 +119,19 @@ function chainLayers(c: Record<string, unknown>): KerasLayer[] {
   while (cur !== undefined) {
     order.push(byName.get(cur) as KerasLayer);
     const next: string[] = consumers.get(cur) ?? [];
-    if (next.length > 1) fail(`${(byName.get(cur) as KerasLayer).label} feeds ${next.length} layers (${next.map(q).join(', ')}); only chains of layers are supported`);
+    if (next.length > 1) {
+      const some = next.slice(0, 4).map(q).join(', ') + (next.length > 4 ? ', …' : '');
+      fail(`${(byName.get(cur) as KerasLayer).label} feeds ${next.length} layers (${some}); only chains of layers are supported`);
+    }
     cur = next[0];
     if (order.length > byName.size) fail('the layers form a cycle');
   }
   const last = order[order.length - 1];
   if (last.name !== output) fail(`the chain from the input ends at ${last.label}, not at the model's output ${q(output)}`);
   if (order.length !== byName.size) {
-    const off = [...byName.keys()].filter((n) => !order.some((l) => l.name === n));
-    fail(`layers ${off.map(q).join(', ')} are not on the chain from the model's input to its output`);
+    const on = new Set(order.map((l) => l.name));
+    const off = [...byName.keys()].filter((n) => !on.has(n));
+    fail(`layers ${off.slice(0, 4).map(q).join(', ')}${off.length > 4 ? `, … (${off.length})` : ''} are not on the chain from the model's input to its output`);
   }
   return order;
 }
