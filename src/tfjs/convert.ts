@@ -507,10 +507,8 @@ function recurrent(
     if (bwd.I !== fwd.I) w.fail(`its forward and backward kernels take ${fwd.I} and ${bwd.I} input features`);
     if ((bwd.resetAfter ?? false) !== (resetAfter ?? false)) w.fail('its forward and backward GRU biases disagree on reset_after');
   }
-  if (kind === 'GRU' && spec.resetAfter !== undefined && resetAfter !== spec.resetAfter) {
-    c.fail(`reset_after=${spec.resetAfter} does not match the bias shape (reset_after=${resetAfter})`);
-  }
-  resetAfter = resetAfter ?? false; // TF.js's GRU, and Keras's before 2.x defaults, reset before the product
+  // Neither the config nor a bias says: TF.js's GRU (the only kind it builds) resets before the product.
+  resetAfter = resetAfter ?? false;
   spec = withResetAfter(spec, resetAfter);
   const I = fwd.I, H = spec.H;
   consume(c, flow, ctx, { kind: 'seq', features: I, desc: `kernel [${I}, ${GATES[kind] * H}]` });
@@ -550,8 +548,9 @@ function bidirectional(layer: KerasLayer, w: LayerWeights, flow: Flow, ctx: Cont
     if (b.className !== kind) b.config.fail(`the backward layer is a ${q(b.className)}, the forward one a ${q(kind)}; both must be the same class`);
     const fs = recurrentSpec(fwd.config, kind, ctx), bs = recurrentSpec(b.config, kind, ctx);
     if (bs.goBackwards === fs.goBackwards) b.config.fail('go_backwards must be the opposite of the forward layer\'s');
-    for (const k of ['H', 'useBias', 'returnSequences', 'resetAfter'] as const) {
-      if (bs[k] !== fs[k]) b.config.fail(`it differs from the forward layer in ${k === 'H' ? 'units' : k} (${show(bs[k])} vs ${show(fs[k])}); our bidirectional layers share one configuration`);
+    const KERAS_NAMES = { H: 'units', useBias: 'use_bias', returnSequences: 'return_sequences', resetAfter: 'reset_after' } as const;
+    for (const k of Object.keys(KERAS_NAMES) as (keyof typeof KERAS_NAMES)[]) {
+      if (bs[k] !== fs[k]) b.config.fail(`it differs from the forward layer in ${KERAS_NAMES[k]} (${show(bs[k])} vs ${show(fs[k])}); our bidirectional layers share one configuration`);
     }
     if (JSON.stringify(bs.options) !== JSON.stringify(fs.options)) {
       b.config.fail('its activations differ from the forward layer\'s; our bidirectional layers share one configuration');

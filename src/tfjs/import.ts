@@ -92,7 +92,9 @@ export class TfjsModel {
       }
       throw err;
     }
-    return out instanceof Tensor ? out : out.output;
+    const y = out instanceof Tensor ? out : out.output;
+    // A model of identities (Dropout, linear activations) would hand back x itself.
+    return y === t || y.data === t.data ? new Tensor(y.data.slice(), y.shape) : y;
   }
 
   /** Frees the model's memory (its layers become unusable). */
