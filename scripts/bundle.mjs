@@ -26,3 +26,4 @@ const coreExternal = {
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/esm/index.js' });
 await build({ ...common, entryPoints: ['src/onnx/index.ts'], outfile: 'dist/esm/onnx.js', mainFields: ['main'], plugins: [coreExternal] });
+await build({ ...common, entryPoints: ['src/tfjs/index.ts'], outfile: 'dist/esm/tfjs.js', plugins: [coreExternal] });
