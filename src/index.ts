@@ -36,7 +36,7 @@ export {
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { Sequential, type SequentialOptions } from './layers/sequential.js';
 export { LastStep, MeanPool, MaxPool, FinalHidden, type SequenceInput } from './layers/pooling.js';
-export { ReLU, Tanh, Sigmoid, Dropout } from './layers/activations.js';
+export { ReLU, Tanh, Sigmoid, Softmax, Dropout } from './layers/activations.js';
 export { noGrad, gradEnabled } from './autograd/graph.js';
 export { cat, stack, slice, select, reshape } from './autograd/shape-ops.js';
 export { add, mul, relu, tanh, sigmoid, dropout, sum, mean, manualSeed, type Operand, type DropoutOptions } from './autograd/elementwise.js';

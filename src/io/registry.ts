@@ -3,7 +3,7 @@
  * its getConfig() that constructs it. Built-in layers and models are registered here; a user's
  * own Module subclass can be registered with registerModel, or loaded with `{ into: model }`.
  */
-import { Dropout, ReLU, Sigmoid, Tanh } from '../layers/activations.js';
+import { Dropout, ReLU, Sigmoid, Softmax, Tanh } from '../layers/activations.js';
 import { Embedding } from '../layers/embedding.js';
 import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
@@ -40,6 +40,7 @@ const factories = new Map<string, ModelFactory>([
   ['ReLU', () => new ReLU()],
   ['Tanh', () => new Tanh()],
   ['Sigmoid', () => new Sigmoid()],
+  ['Softmax', (c) => new Softmax(c as never)],
   ['Dropout', (c) => new Dropout(num(c, 'p'))],
   ['LanguageModel', (c) => new LanguageModel(c as never)],
   ['Forecaster', (c) => new Forecaster(c as never)],

@@ -1,5 +1,6 @@
-/** Parameterless layers for Sequential chains: ReLU, Tanh, Sigmoid and Dropout (PyTorch's nn modules). */
+/** Parameterless layers for Sequential chains: ReLU, Tanh, Sigmoid, Softmax and Dropout (PyTorch's nn modules). */
 import { dropout, relu, sigmoid, tanh } from '../autograd/elementwise.js';
+import { softmax } from '../autograd/softmax.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -20,6 +21,27 @@ export class Tanh extends Module {
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
+  }
+}
+
+/** softmax along `dim` (default −1, the last dimension), like nn.Softmax(dim). */
+export class Softmax extends Module {
+  readonly dim: number;
+  constructor(options: { dim?: number } = {}) {
+    super();
+    const name = new.target.name;
+    checkOptions(name, options, ['dim']);
+    const dim = options.dim ?? -1;
+    if (!Number.isInteger(dim)) throw new TypeError(`${name}: dim must be an integer, got ${fmt(dim)}`);
+    this.dim = dim;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { dim: this.dim };
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
   }
 }
 

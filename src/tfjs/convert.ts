@@ -22,7 +22,8 @@ import {
 } from '../index.js';
 import { KerasConfig } from './config.js';
 import { TfjsError, dims, isObject, q, show } from './errors.js';
-import { MergeDirections, ReverseTime, Softmax, type MergeMode } from './layers.js';
+import { MergeDirections, ReverseTime, type MergeMode } from './layers.js';
+import { Softmax } from '../index.js';
 import type { KerasLayer } from './topology.js';
 import { decodeFloat32, type WeightBytes, type WeightEntry } from './weights.js';
 

@@ -7,6 +7,7 @@ export { importTfjs, TfjsModel, type TfjsArtifacts, type TfjsWeightSpec, type Pr
 export type { TfjsModel as Model } from './import.js';
 export { loadTfjs, MAX_MODEL_JSON_BYTES, type LoadTfjsOptions } from './load.js';
 export { TfjsError } from './errors.js';
-export { ReverseTime, MergeDirections, Softmax, type MergeMode } from './layers.js';
+export { ReverseTime, MergeDirections, type MergeMode } from './layers.js';
+export { Softmax } from '../index.js';
 export type { LayerMap, InputSpec } from './convert.js';
 export type { WeightData } from './weights.js';

@@ -2,9 +2,10 @@
  * The small layers a Keras model needs beyond our standard ones, built from the core's tensor
  * ops (so they record for autograd like any op, and an imported model trains): a time reversal
  * for `goBackwards`, the merge of a bidirectional layer's two halves for Keras's `merge_mode`
- * 'sum' / 'ave' / 'mul', and a softmax over the last dimension for a Dense layer's activation.
+ * 'sum' / 'ave' / 'mul' (a Dense layer's softmax activation is the core's Softmax layer). Both are
+ * registered with load(), so an imported model saves and loads like any other.
  */
-import { Module, Tensor, add, cat, mul, slice, softmax, type TensorLike } from '../index.js';
+import { Module, Tensor, add, cat, mul, registerModel, slice, type TensorLike } from '../index.js';
 
 function tensorOf(fn: string, x: TensorLike): Tensor {
   if (x instanceof Tensor) return x;
@@ -73,10 +74,5 @@ export class MergeDirections extends Module {
   }
 }
 
-/** exp(x) / Σ exp(x) over the last dimension (Keras's 'softmax' activation). */
-export class Softmax extends Module {
-  forward(x: TensorLike): Tensor {
-    const t = tensorOf(`${this.constructor.name}.forward`, x);
-    return softmax(t, -1);
-  }
-}
+registerModel('ReverseTime', () => new ReverseTime());
+registerModel('MergeDirections', (c) => new MergeDirections(c as { mode: MergeMode }));
