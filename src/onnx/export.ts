@@ -251,10 +251,9 @@ function recurrent(g: GraphBuilder, m: RNNBase, x: Flow, prefix: string, out: st
   if (x.shape.length !== 3 || (typeof last === 'number' && last !== m.inputSize)) {
     throw new RangeError(`exportOnnx: ${where} takes [T, B, ${m.inputSize}], but the previous item gives [${x.shape.join(', ')}]`);
   }
+  const config = m.getConfig();
   for (const k of VARIANT_PROPS) {
-    const v = (m as unknown as Record<string, unknown>)[k];
-    const plain = v === undefined || v === null || v === false || (k === 'resetAfter' && v === true);
-    if (!plain) throw new TypeError(`exportOnnx: not supported yet: ${where} with ${k} = ${JSON.stringify(v)}`);
+    if (k in config) throw new TypeError(`exportOnnx: not supported yet: ${where} with ${k} = ${JSON.stringify(config[k])}`);
   }
   const sd = m.stateDict();
   const expected = new Set<string>();
