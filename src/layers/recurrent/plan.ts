@@ -69,7 +69,7 @@ export function savedBuffers(d: Dims) {
 
 /** Backward's scratch (the reusable workspace; forward's work area is dead by then). */
 export function backwardWork(d: Dims, ks: Kernels) {
-  const { T, B, I, H, D } = d;
+  const { T, B, I, H, L, D } = d;
   const TB = T * B, GH = d.cell.gates * H, maxIn = Math.max(I, D * H);
   return layout({
     dA: TB * maxIn, //    [T, B, max(I, D·H)]  gradient w.r.t. a layer's output, then its input …
@@ -80,7 +80,7 @@ export function backwardWork(d: Dims, ks: Kernels) {
     dh: B * H, //         [B, H]               gradient w.r.t. the running h
     dc: B * H, //         [B, H]               and c (LSTM)
     packTmp: Math.max(ks.packedSize(maxIn, TB), ks.packedSize(H, TB)), // X or H_prev packed as Wᵀ
-    cp: cellParams(d, 1), //  [8] words            the direction's cell parameter block
+    cp: cellParams(d, L * D), // [L·D, 8] words     cell parameter blocks
   });
 }
 
