@@ -50,6 +50,7 @@ interface RecurrentSaved extends Saved {
 }
 
 export abstract class RNNBase extends Module {
+  /** PyTorch's mode: 'LSTM', 'GRU', or 'RNN_RELU' for an RNN with relu and 'RNN_TANH' otherwise. */
   readonly mode: RNNMode;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -81,7 +82,7 @@ export abstract class RNNBase extends Module {
     this.cell = cellFor(mode, this.variant);
     this.cfg = parseConfig(layer, this.cell, opts);
     this.clip = this.variant.clip;
-    this.mode = mode;
+    this.mode = this.cell.mode;
     ({
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias,
       batchFirst: this.batchFirst, dropout: this.dropout, bidirectional: this.bidirectional,
@@ -381,7 +382,10 @@ export class RNN extends RNNBase {
     const opts = normalize(a, hiddenSize, rest);
     const nl = opts !== null && typeof opts === 'object' ? opts.nonlinearity ?? 'tanh' : 'tanh';
     if (nl !== 'tanh' && nl !== 'relu') {
-      throw new RangeError(`${new.target.name}: nonlinearity must be 'tanh' or 'relu', got ${fmt(nl)}`);
+      throw new RangeError(
+        `${new.target.name}: nonlinearity must be 'tanh' or 'relu', got ${fmt(nl)}` +
+          (typeof nl === 'string' ? ` (other activations: activations: { hidden: ${fmt(nl)} })` : ''),
+      );
     }
     super(nl === 'relu' ? 'RNN_RELU' : 'RNN_TANH', opts, ['nonlinearity'], nl);
     this.nonlinearity = this.variant.hidden;

@@ -95,9 +95,11 @@ export function cellFor(mode: RNNMode, v: CellVariant): Cell {
   const d = DEFAULT_ACTIVATIONS[kind];
   const pytorch = v.clip === null && !v.peepholes && !v.inputForget && v.resetAfter &&
     (kind === 'RNN' ? v.hidden === 'tanh' || v.hidden === 'relu' : v.gate === d.gate && v.cell === d.cell && (kind === 'GRU' || v.hidden === d.hidden));
-  if (pytorch) return CELLS[kind === 'RNN' ? (v.hidden === 'relu' ? 'RNN_RELU' : 'RNN_TANH') : mode];
+  // An RNN's mode names its activation as PyTorch does (relu, else tanh).
+  const m: RNNMode = kind === 'RNN' ? (v.hidden === 'relu' ? 'RNN_RELU' : 'RNN_TANH') : mode;
+  if (pytorch) return CELLS[m];
   const row = kind === 'GRU' && !v.resetAfter ? VARIANT_ROWS.GRU_RESET_BEFORE : VARIANT_ROWS[kind];
-  return { ...row, mode, peepholes: v.peepholes, variant: v, untrainable: v.clip !== null ? 'clip' : null };
+  return { ...row, mode: m, peepholes: v.peepholes, variant: v, untrainable: v.clip !== null ? 'clip' : null };
 }
 
 /**
