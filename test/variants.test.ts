@@ -3,12 +3,17 @@
  * against the float64 reference of test/fixtures/generate_variants.py, on every backend:
  * forward, and gradients for every variant that trains; clip refuses training.
  *
+ * A few cases also run through ONNX Runtime (exportOnnx of the fixture's layer): an independent
+ * implementation of the ONNX equations agrees with the fixtures' reference.
+ *
  * Tolerance, as in test/pytorch.test.ts and test/train.test.ts: twice a float32
  * implementation's own error against the float64 reference (the generator runs the same cell
  * code in float32), floored at 8 float32 ulps of the tensor's magnitude.
  */
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, Tensor, type RNNBase } from '../src/index.js';
+import { exportOnnx } from '../src/onnx/index.js';
 import { fidelityBackends, fixture, maxAbs, maxAbsDiff, use, type Json } from './helpers.js';
 
 type Mode = 'RNN' | 'LSTM' | 'GRU';
@@ -112,3 +117,21 @@ for (const backend of fidelityBackends()) {
     });
   });
 }
+
+describe('variant fixtures through ONNX Runtime', () => {
+  // The cases an exported graph can take as they are (no initial state, no lengths, batched).
+  const cases = variantCases.filter((c) => !c.h0 && !c.lengths && c.input.shape.length === 3);
+  it('covers a GRU with the reset before, an LSTM with hardSigmoid / relu, an RNN with clip', () => {
+    expect(cases.map((c) => c.name)).toEqual(['gru_resetbefore_bf_nobias_H17', 'lstm_hardsigmoid_tanh_relu_bi', 'rnn_clip_relu_l2']);
+  });
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+    await use('wasm-simd');
+    const layer = makeVariant(c);
+    layer.loadStateDict(c.stateDict);
+    const session = await ort.InferenceSession.create(exportOnnx(layer));
+    const got = await session.run({ input: new ort.Tensor('float32', Float32Array.from(c.input.data), c.input.shape) });
+    close(got.output.data as Float32Array, c.expected.output, c.torch32MaxAbsErr.output, 'ONNX Runtime output');
+    close(got.h_n.data as Float32Array, c.expected.h, c.torch32MaxAbsErr.h, 'ONNX Runtime h_n');
+    layer.dispose();
+  });
+});
