@@ -18,6 +18,13 @@
  *                    256th float32 in [−87, 88]; x ≥ 17.4 → exactly 1; x < −87 → result below
  *                    1.7e-38 with absolute error < 1e-38.
  * test/kernels.test.ts asserts both at ≤ 2e-7 (ACT) on grids and special values.
+ *
+ * hardSigmoid(x) = min(max(0.2·x + 0.5, 0), 1) (ONNX's default HardSigmoid, TF.js's
+ * hard_sigmoid) is a float32 multiply and add, then the clamps: correctly rounded twice.
+ *
+ * The cell variants choose an activation by code (ACT_* below, src/backend/kernels.ts
+ * ACT_CODES) once per gate block: act1/act4 and actDerivMul1/4 take that code as a constant
+ * (their callers are inlined with a literal code, so the choice folds away at compile time).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -72,12 +79,17 @@
 // @ts-ignore: decorator
 @inline const P5: f32 = 5.0000001201e-1;
 
+// @ts-ignore: decorator
+@inline const HS_ALPHA: f32 = 0.2;
+// @ts-ignore: decorator
+@inline const HS_BETA: f32 = 0.5;
+
 /** Read-only constant table for the SIMD code (indices below). Keep in sync. */
 const KTAB: usize = memory.data<f32>([
   TANH_SPLIT, T0, T1, T2, T3, T4,
   EXP_HI, EXP_LO, LOG2E, ROUND, C1, C2,
   P0, P1, P2, P3, P4, P5,
-  1.0, 2.0, -0.0, 0.0,
+  1.0, 2.0, -0.0, 0.0, HS_ALPHA, HS_BETA,
 ], 16);
 // @ts-ignore: decorator
 @inline const K_SPLIT = 0;
@@ -121,6 +133,12 @@ const KTAB: usize = memory.data<f32>([
 @inline const K_TWO = 19;
 // @ts-ignore: decorator
 @inline const K_SIGN = 20;
+// @ts-ignore: decorator
+@inline const K_ZERO = 21;
+// @ts-ignore: decorator
+@inline const K_HS_A = 22;
+// @ts-ignore: decorator
+@inline const K_HS_B = 23;
 
 /** Broadcast of table constant i. */
 // @ts-ignore: decorator
@@ -182,6 +200,17 @@ const KTAB: usize = memory.data<f32>([
   return select<f32>(x, 0, x > 0);
 }
 
+// @ts-ignore: decorator
+@inline export function hardSigmoid1(x: f32): f32 {
+  return pmaxf(pminf(x * HS_ALPHA + HS_BETA, 1), 0);
+}
+
+/** x clamped to [lo, hi] (pmin/pmax semantics: NaN stays NaN; lo = −∞, hi = ∞ is the identity). */
+// @ts-ignore: decorator
+@inline export function clamp1(x: f32, lo: f32, hi: f32): f32 {
+  return pmaxf(pminf(x, hi), lo);
+}
+
 // -------------------------------------------------------------------------------------- SIMD
 
 // @ts-ignore: decorator
@@ -227,4 +256,65 @@ const KTAB: usize = memory.data<f32>([
 // @ts-ignore: decorator
 @inline export function relu4(x: v128): v128 {
   return v128.and(x, f32x4.gt(x, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline export function hardSigmoid4(x: v128): v128 {
+  const y = f32x4.add(f32x4.mul(x, kc(K_HS_A)), kc(K_HS_B));
+  return f32x4.pmax(f32x4.pmin(y, kc(K_ONE)), kc(K_ZERO));
+}
+
+// @ts-ignore: decorator
+@inline export function clamp4(x: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmax(f32x4.pmin(x, hi), lo);
+}
+
+// ------------------------------------------------------------------- activations by code
+
+// @ts-ignore: decorator
+@inline export const ACT_SIGMOID: i32 = 0;
+// @ts-ignore: decorator
+@inline export const ACT_TANH: i32 = 1;
+// @ts-ignore: decorator
+@inline export const ACT_RELU: i32 = 2;
+// @ts-ignore: decorator
+@inline export const ACT_HARD_SIGMOID: i32 = 3;
+
+/** The activation `code` (a compile-time constant at every use). */
+// @ts-ignore: decorator
+@inline export function act1(code: i32, x: f32): f32 {
+  if (code == ACT_SIGMOID) return sigmoid1(x);
+  if (code == ACT_TANH) return tanh1(x);
+  if (code == ACT_RELU) return relu1(x);
+  return hardSigmoid1(x);
+}
+
+// @ts-ignore: decorator
+@inline export function act4(code: i32, x: v128): v128 {
+  if (code == ACT_SIGMOID) return sigmoid4(x);
+  if (code == ACT_TANH) return tanh4(x);
+  if (code == ACT_RELU) return relu4(x);
+  return hardSigmoid4(x);
+}
+
+/**
+ * d · act'(a) from the activation's output y = act(a): sigmoid y(1 − y), tanh 1 − y², relu
+ * [y > 0], hardSigmoid 0.2·[0 < y < 1] (0 at the kinks, like the clamps it is made of).
+ */
+// @ts-ignore: decorator
+@inline export function actDerivMul1(code: i32, d: f32, y: f32): f32 {
+  if (code == ACT_SIGMOID) return d * (y * (<f32>1 - y));
+  if (code == ACT_TANH) return d * (<f32>1 - y * y);
+  if (code == ACT_RELU) return select<f32>(d, 0, y > 0);
+  return select<f32>(d * HS_ALPHA, 0, y > 0 && y < 1);
+}
+
+// @ts-ignore: decorator
+@inline export function actDerivMul4(code: i32, d: v128, y: v128): v128 {
+  const one = kc(K_ONE);
+  if (code == ACT_SIGMOID) return f32x4.mul(d, f32x4.mul(y, f32x4.sub(one, y)));
+  if (code == ACT_TANH) return f32x4.mul(d, f32x4.sub(one, f32x4.mul(y, y)));
+  const zero = kc(K_ZERO);
+  if (code == ACT_RELU) return v128.and(d, f32x4.gt(y, zero));
+  return v128.and(f32x4.mul(d, kc(K_HS_A)), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
 }

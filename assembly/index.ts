@@ -13,6 +13,8 @@ export { gemm, gemmEx, packRows, packWeights, packedSize } from './gemm';
 export { rnnStep, lstmStep, gruStep, rnnStepTrain, lstmStepTrain, gruStepTrain } from './cells';
 export { sequence, sequenceBackward } from './sequence';
 export * from './cells-grad';
+export { rnnStepEx, lstmStepEx, gruStepEx } from './cells-ex';
+export { rnnStepBackwardEx, lstmStepBackwardEx, gruStepBackwardEx } from './cells-ex-grad';
 export * from './optim';
 export * from './transpose';
 export { gemmPart, seq } from './threads';

@@ -14,6 +14,7 @@ import type { Arena } from '../src/backend/arena.js';
 import { createJsBackend } from '../src/backend/backend.js';
 import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
 import { Buf, IBuf } from './buffers.js';
+import { ACT_FN, PYTORCH, ParamBlock, actOutput, exConfigs, expectWithin, label, refBackEx, type Act, type BackInputs, type ExConfig } from './cell-ex.js';
 
 const U = 2 ** -24;
 const ACT = 2e-7;
@@ -90,6 +91,31 @@ const MAX_STEP = 7;
 /** Rows b % 3 == 1 inactive at time t (lengths[b] ≤ t), the others active. */
 const lensFor = (B: number, t: number): number[] =>
   Array.from({ length: B }, (_, b) => (b % 3 === 1 ? t - (b % 2) : t + 1 + b));
+
+type Cell = 'rnn-tanh' | 'rnn-relu' | 'lstm' | 'gru';
+const CELLS: Cell[] = ['rnn-tanh', 'rnn-relu', 'lstm', 'gru'];
+const gatesOf = (cell: Cell): number => (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1);
+const tapeOf = (cell: Cell): number => (cell === 'lstm' ? 5 : cell === 'gru' ? 4 : 1);
+
+/** Random tape values in the ranges the forward produces. */
+function randomTape(r: () => number, cell: Cell, B: number, H: number): Float32Array {
+  const T = tapeOf(cell);
+  const x = new Float32Array(B * T * H);
+  for (let b = 0; b < B; b++) {
+    for (let q = 0; q < T; q++) {
+      const row = b * T * H + q * H;
+      for (let j = 0; j < H; j++) {
+        let v: number;
+        if (cell === 'lstm') v = q === 2 ? r() * 2 - 1 : q === 4 ? (r() * 2 - 1) * 3 : r();
+        else if (cell === 'gru') v = q === 2 ? r() * 2 - 1 : q === 3 ? (r() * 2 - 1) * 2 : r();
+        else if (cell === 'rnn-tanh') v = r() * 2 - 1;
+        else v = r() < 0.3 ? 0 : r() * 3;
+        x[row + j] = v;
+      }
+    }
+  }
+  return x;
+}
 
 // ------------------------------------------------------------------------------------------
 
@@ -253,10 +279,6 @@ describe.each(FLAVORS)('%s training kernels vs the JS oracle', (flavor) => {
     }
   });
 
-  type Cell = 'rnn-tanh' | 'rnn-relu' | 'lstm' | 'gru';
-  const CELLS: Cell[] = ['rnn-tanh', 'rnn-relu', 'lstm', 'gru'];
-  const gatesOf = (cell: Cell): number => (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1);
-  const tapeOf = (cell: Cell): number => (cell === 'lstm' ? 5 : cell === 'gru' ? 4 : 1);
 
   /**
    * Runs the inference step and the Train step from the same inputs on one backend and returns
@@ -357,25 +379,6 @@ describe.each(FLAVORS)('%s training kernels vs the JS oracle', (flavor) => {
     }
   });
 
-  /** Random tape values in the ranges the forward produces. */
-  function randomTape(r: () => number, cell: Cell, B: number, H: number): Float32Array {
-    const T = tapeOf(cell);
-    const x = new Float32Array(B * T * H);
-    for (let b = 0; b < B; b++) {
-      for (let q = 0; q < T; q++) {
-        const row = b * T * H + q * H;
-        for (let j = 0; j < H; j++) {
-          let v: number;
-          if (cell === 'lstm') v = q === 2 ? r() * 2 - 1 : q === 4 ? (r() * 2 - 1) * 3 : r();
-          else if (cell === 'gru') v = q === 2 ? r() * 2 - 1 : q === 3 ? (r() * 2 - 1) * 2 : r();
-          else if (cell === 'rnn-tanh') v = r() * 2 - 1;
-          else v = r() < 0.3 ? 0 : r() * 3;
-          x[row + j] = v;
-        }
-      }
-    }
-    return x;
-  }
 
   it.each(CELLS)('%sStepBackward matches the oracle (lengths, state pointer 0, strided cPrev)', (cell) => {
     const r = rng(30 + CELLS.indexOf(cell));
@@ -680,5 +683,293 @@ describe('backward kernels vs finite differences (JS backend)', () => {
     if (cell === 'lstm') check(`${label} dcPrev`, dc.read(0), f, x.cp, B * H);
     check(`${label} ∂L/∂b_hh`, db.read(0), f, x.bh, GH);
     check(`${label} ∂L/∂W_hh`, dWv, f, x.w, GH * H);
+  });
+});
+
+// ---------------------------------------------------------------------------- cell variants
+
+describe.each(FLAVORS)('%s variant backward kernels (*StepBackwardEx) vs a float64 reference and the JS oracle', (flavor) => {
+  let bs: Be[];
+  beforeAll(async () => {
+    bs = [await loadWasm(flavor), makeJs()];
+  });
+  const EX_SIZES = [1, 3, 4, 5, 7, 13, 17, 33, 65];
+  const KINDS = ['rnn', 'lstm', 'gru'] as const;
+
+  it.each(KINDS)('%sStepBackwardEx: every trainable configuration, lengths, zero state', (kind) => {
+    const r = rng(400 + KINDS.indexOf(kind));
+    const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+    let n = 0;
+    for (const H of EX_SIZES) {
+      for (const B of BATCHES) {
+        for (const x of exConfigs(kind).filter((c) => c.clip === 0)) {
+          const v = n++;
+          const useLengths = (v & 1) !== 0, noState = (v & 6) === 6;
+          const t = 3, lens = lensFor(B, t), inactive = (b: number) => useLengths && t >= lens[b];
+          const W = kind === 'lstm' ? 5 : kind === 'gru' ? (x.resetBefore ? 3 : 4) : 1;
+          // Tape values as the forward produces them (gates in their activation's range).
+          const slots: Act[] = kind === 'rnn' ? [x.hidden] : kind === 'lstm' ? [x.gate, x.gate, x.cell, x.gate] : [x.gate, x.gate, x.cell];
+          const Tp = new Float32Array(B * W * H);
+          for (let b = 0; b < B; b++) {
+            for (let q = 0; q < W; q++) {
+              for (let j = 0; j < H; j++) {
+                let val = q < slots.length ? actOutput(r, slots[q]) : (r() * 2 - 1) * 3; // c (LSTM), s_n (GRU)
+                if (kind === 'lstm' && q === 1 && x.inputForget) val = Math.fround(1 - Tp[b * W * H + j]);
+                Tp[b * W * H + q * H + j] = val;
+              }
+            }
+          }
+          const ldc = kind === 'lstm' ? 5 * H + 1 : H;
+          const inputs: BackInputs = {
+            B, H, tape: Tp, dh: randomF32(r, B * H, 2), dc: randomF32(r, B * H, 2), state: noState ? null : randomF32(r, B * ldc, 2),
+            ldc, peep: randomF32(r, 3 * H), dpeep: randomF32(r, 3 * H), whn: randomF32(r, H * H, 0.6),
+          };
+          const tape = new Buf(bs, B * W * H, Tp), dh = new Buf(bs, B * H, inputs.dh), dc = new Buf(bs, B * H, inputs.dc);
+          const state = new Buf(bs, B * ldc, inputs.state ?? new Float32Array(B * ldc));
+          const peep = new Buf(bs, 3 * H, inputs.peep), dpeep = new Buf(bs, 3 * H, inputs.dpeep);
+          const whn = new Buf(bs, H * H, inputs.whn), whnT = packedRows(bs, whn, H, H);
+          const dG = new Buf(bs, B * G * H, new Float32Array(B * G * H).fill(-3)), dS = new Buf(bs, B * G * H, new Float32Array(B * G * H).fill(-3));
+          const drh = new Buf(bs, B * H), lengths = new IBuf(bs, lens);
+          const params = new ParamBlock(bs, x, peep.ptr, dpeep.ptr);
+          bs.forEach((be, i) => {
+            const len = useLengths ? lengths.ptr[i] : 0, st = noState ? 0 : state.ptr[i];
+            if (kind === 'lstm') be.k.lstmStepBackwardEx(dG.ptr[i], dh.ptr[i], dc.ptr[i], tape.ptr[i], st, ldc, B, H, len, t, params.ptr[i]);
+            else if (kind === 'gru') {
+              be.k.gruStepBackwardEx(dG.ptr[i], x.resetBefore ? dG.ptr[i] : dS.ptr[i], dh.ptr[i], tape.ptr[i], st, whnT.ptr[i], drh.ptr[i], B, H, len, t, params.ptr[i]);
+            } else be.k.rnnStepBackwardEx(dG.ptr[i], dh.ptr[i], tape.ptr[i], B, H, len, t, params.ptr[i]);
+          });
+          [tape, dh, dc, state, peep, dpeep, dG, dS, drh].forEach((q) => q.checkCanaries());
+          const ref = refBackEx(kind, x, inputs);
+          const name = `${flavor} ${kind} ${label(x)} H=${H} B=${B} lengths=${useLengths} noState=${noState}`;
+          const rowG = (q: number) => Math.floor(q / (G * H)), rowH = (q: number) => Math.floor(q / H);
+          for (let bi = 0; bi < 2; bi++) {
+            const who = `${name} (${bs[bi].name})`;
+            const dgv = dG.read(bi), dhv = dh.read(bi), dcv = dc.read(bi);
+            expectWithin(`${who} dG`, dgv, ref.dG, (q) => inactive(rowG(q)));
+            if (kind === 'gru' && !x.resetBefore) expectWithin(`${who} dS`, dS.read(bi), ref.dS, (q) => inactive(rowG(q)));
+            expectWithin(`${who} dh`, dhv, ref.dh, (q) => inactive(rowH(q)));
+            if (kind === 'lstm') expectWithin(`${who} dc`, dcv, ref.dc, (q) => inactive(rowH(q)));
+            else expectBits(`${who} dc untouched`, dcv, inputs.dc);
+            // Peephole gradients: accumulated over the active rows only.
+            if (kind === 'lstm' && x.peepholes) {
+              const refAct = refBackEx(kind, x, { ...inputs, ...activeOnly(inputs, B, W * H, ldc, (b) => !inactive(b)) });
+              expectWithin(`${who} dpeep`, dpeep.read(bi), refAct.dpeep);
+            } else expectBits(`${who} dpeep untouched`, dpeep.read(bi), inputs.dpeep);
+            for (let b = 0; b < B; b++) {
+              if (!inactive(b)) continue;
+              for (let q = 0; q < G * H; q++) {
+                if (dgv[b * G * H + q] !== 0 || (kind === 'gru' && !x.resetBefore && dS.read(bi)[b * G * H + q] !== 0)) throw new Error(`${who}: inactive row ${b} not zeroed`);
+              }
+              for (let j = 0; j < H; j++) {
+                if (dhv[b * H + j] !== inputs.dh[b * H + j] || dcv[b * H + j] !== inputs.dc[b * H + j]) throw new Error(`${who}: inactive row ${b} dh/dc changed`);
+              }
+            }
+          }
+          [tape, dh, dc, state, peep, dpeep, whn, whnT, dG, dS, drh].forEach((q) => q.free());
+          lengths.free();
+          params.free();
+        }
+      }
+    }
+  });
+
+  /** The inputs with the rows `keep` rejects zeroed in dh and dc (their peephole contributions vanish). */
+  function activeOnly(s: BackInputs, B: number, _w: number, _ldc: number, keep: (b: number) => boolean): Partial<BackInputs> {
+    const dh = Float32Array.from(s.dh), dc = Float32Array.from(s.dc);
+    for (let b = 0; b < B; b++) if (!keep(b)) { dh.fill(0, b * s.H, (b + 1) * s.H); dc.fill(0, b * s.H, (b + 1) * s.H); }
+    return { dh, dc };
+  }
+
+  it.runIf(flavor !== 'wasm-relaxed')("with PyTorch's options the *StepBackwardEx kernels give the default backward's bits", () => {
+    const r = rng(410);
+    const one = [bs[0]];
+    for (const H of EX_SIZES) {
+      for (const B of [1, 2, 3]) {
+        for (const kind of ['rnn-tanh', 'rnn-relu', 'lstm', 'gru'] as const) {
+          const G = gatesOf(kind), T = tapeOf(kind);
+          const Tp = randomTape(r, kind, B, H), Dh = randomF32(r, B * H, 2), Dc = randomF32(r, B * H, 2), St = randomF32(r, B * H, 2);
+          const tape = new Buf(one, B * T * H, Tp), state = new Buf(one, B * H, St), lengths = new IBuf(one, lensFor(B, 3));
+          const params = new ParamBlock(one, { ...PYTORCH, hidden: kind === 'rnn-relu' ? 'relu' : 'tanh' });
+          const run = (ex: boolean): Float32Array[] => {
+            const dh = new Buf(one, B * H, Dh), dc = new Buf(one, B * H, Dc), dG = new Buf(one, B * G * H), dS = new Buf(one, B * G * H);
+            const k = one[0].k, L = lengths.ptr[0];
+            if (kind === 'lstm') {
+              if (ex) k.lstmStepBackwardEx(dG.ptr[0], dh.ptr[0], dc.ptr[0], tape.ptr[0], state.ptr[0], H, B, H, L, 3, params.ptr[0]);
+              else k.lstmStepBackward(dG.ptr[0], dh.ptr[0], dc.ptr[0], tape.ptr[0], state.ptr[0], H, B, H, L, 3);
+            } else if (kind === 'gru') {
+              if (ex) k.gruStepBackwardEx(dG.ptr[0], dS.ptr[0], dh.ptr[0], tape.ptr[0], state.ptr[0], 0, 0, B, H, L, 3, params.ptr[0]);
+              else k.gruStepBackward(dG.ptr[0], dS.ptr[0], dh.ptr[0], tape.ptr[0], state.ptr[0], B, H, L, 3);
+            } else if (ex) k.rnnStepBackwardEx(dG.ptr[0], dh.ptr[0], tape.ptr[0], B, H, L, 3, params.ptr[0]);
+            else k.rnnStepBackward(dG.ptr[0], dh.ptr[0], tape.ptr[0], B, H, kind === 'rnn-relu' ? 1 : 0, L, 3);
+            const res = [dG.read(0), dS.read(0), dh.read(0), dc.read(0)];
+            [dh, dc, dG, dS].forEach((q) => q.free());
+            return res;
+          };
+          const [a, b] = [run(true), run(false)];
+          a.forEach((v, q) => expectBits(`${kind} H=${H} B=${B} output ${q}`, v, b[q]));
+          [tape, state].forEach((q) => q.free());
+          lengths.free();
+          params.free();
+        }
+      }
+    }
+  });
+});
+
+describe('SIMD, scalar and debug builds give the same bits for the variant backward kernels', () => {
+  it('every trainable configuration', async () => {
+    const bs = await Promise.all(FLAVORS.filter((f) => f !== 'wasm-relaxed').map(loadWasm));
+    const r = rng(420);
+    for (const kind of ['rnn', 'lstm', 'gru'] as const) {
+      const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+      for (const x of exConfigs(kind).filter((c) => c.clip === 0)) {
+        for (const H of [3, 8, 13, 33]) {
+          const B = 3, W = kind === 'lstm' ? 5 : kind === 'gru' ? (x.resetBefore ? 3 : 4) : 1;
+          const tape = new Buf(bs, B * W * H, uniform(r, B * W * H, 0, 1)), dh = new Buf(bs, B * H, randomF32(r, B * H, 2));
+          const dc = new Buf(bs, B * H, randomF32(r, B * H, 2)), state = new Buf(bs, B * 5 * H, randomF32(r, B * 5 * H, 2));
+          const peep = new Buf(bs, 3 * H, randomF32(r, 3 * H)), dpeep = new Buf(bs, 3 * H, randomF32(r, 3 * H));
+          const whn = new Buf(bs, H * H, randomF32(r, H * H)), whnT = packedRows(bs, whn, H, H);
+          const dG = new Buf(bs, B * G * H), dS = new Buf(bs, B * G * H), drh = new Buf(bs, B * H), lengths = new IBuf(bs, lensFor(B, 1));
+          const params = new ParamBlock(bs, x, peep.ptr, dpeep.ptr);
+          bs.forEach((be, i) => {
+            if (kind === 'lstm') be.k.lstmStepBackwardEx(dG.ptr[i], dh.ptr[i], dc.ptr[i], tape.ptr[i], state.ptr[i], 5 * H, B, H, lengths.ptr[i], 1, params.ptr[i]);
+            else if (kind === 'gru') be.k.gruStepBackwardEx(dG.ptr[i], dS.ptr[i], dh.ptr[i], tape.ptr[i], state.ptr[i], whnT.ptr[i], drh.ptr[i], B, H, lengths.ptr[i], 1, params.ptr[i]);
+            else be.k.rnnStepBackwardEx(dG.ptr[i], dh.ptr[i], tape.ptr[i], B, H, lengths.ptr[i], 1, params.ptr[i]);
+          });
+          for (const q of [dG, dS, dh, dc, dpeep, drh]) for (let i = 1; i < bs.length; i++) expectBits(`${kind} ${label(x)} H=${H} ${bs[i].name}`, q.read(i), q.read(0));
+          [tape, dh, dc, state, peep, dpeep, whn, whnT, dG, dS, drh].forEach((q) => q.free());
+          lengths.free();
+          params.free();
+        }
+      }
+    }
+  });
+});
+
+/**
+ * Finite differences of the variant steps on the JS backend, as for PyTorch's cells above:
+ * L = Σ h·R1 (+ Σ c·R2); the kernels' dG (∂L/∂gx), dhPrev (dh after the kernel + dS·W_hh, or
+ * for the reset before + (dA_r, dA_z)·W_h(r,z)), dcPrev, ∂L/∂b_hh, ∂L/∂W_hh (dSᵀ·hPrev, and for
+ * the reset before rows [2H, 3H) from dA_nᵀ·(r ⊙ hPrev)) and the peephole gradient, against
+ * central differences of a float64 forward written here.
+ */
+describe('variant backward kernels vs finite differences (JS backend)', () => {
+  interface Inputs { gx: Float64Array; hp: Float64Array; cp: Float64Array; w: Float64Array; bh: Float64Array; p: Float64Array }
+
+  function loss(kind: 'rnn' | 'lstm' | 'gru', x: ExConfig, v: Inputs, R1: Float64Array, R2: Float64Array, B: number, H: number, active: boolean[]): number {
+    const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1, GH = G * H;
+    const f = ACT_FN[x.gate], g = ACT_FN[x.cell], hf = ACT_FN[x.hidden];
+    let L = 0;
+    for (let b = 0; b < B; b++) {
+      const rowDot = (q: number, src: ArrayLike<number>): number => {
+        let acc = v.bh[q];
+        for (let k = 0; k < H; k++) acc += src[k] * v.w[q * H + k];
+        return acc;
+      };
+      const hp = v.hp.subarray(b * H, (b + 1) * H);
+      const s = Array.from({ length: GH }, (_, q) => rowDot(q, hp));
+      const a = (q: number): number => v.gx[b * GH + q] + s[q];
+      let rh: number[] = [];
+      if (kind === 'gru' && x.resetBefore) {
+        rh = Array.from({ length: H }, (_, j) => f(a(j)) * hp[j]);
+        for (let j = 0; j < H; j++) s[2 * H + j] = rowDot(2 * H + j, rh);
+      }
+      for (let j = 0; j < H; j++) {
+        let h: number, c = 0;
+        const cpv = v.cp[b * H + j];
+        if (!active[b]) {
+          h = hp[j];
+          c = cpv;
+        } else if (kind === 'lstm') {
+          const pe = (row: number, cv: number): number => (x.peepholes ? v.p[row * H + j] * cv : 0);
+          const i = f(a(j) + pe(0, cpv));
+          const fg = x.inputForget ? 1 - i : f(a(H + j) + pe(1, cpv));
+          c = fg * cpv + i * g(a(2 * H + j));
+          h = f(a(3 * H + j) + pe(2, c)) * hf(c);
+        } else if (kind === 'gru') {
+          const r = f(a(j)), z = f(a(H + j));
+          const n = g(v.gx[b * GH + 2 * H + j] + (x.resetBefore ? s[2 * H + j] : r * s[2 * H + j]));
+          h = (1 - z) * n + z * hp[j];
+        } else h = hf(a(j));
+        L += h * R1[b * H + j] + (kind === 'lstm' ? c * R2[b * H + j] : 0);
+      }
+    }
+    return L;
+  }
+
+  function fd(f: () => number, arr: Float64Array, idx: number, eps = 1e-5): number {
+    const v = arr[idx];
+    arr[idx] = v + eps;
+    const up = f();
+    arr[idx] = v - eps;
+    const dn = f();
+    arr[idx] = v;
+    return (up - dn) / (2 * eps);
+  }
+
+  function check(label: string, got: ArrayLike<number>, f: () => number, arr: Float64Array, n: number): void {
+    for (let q = 0; q < n; q++) {
+      const want = fd(f, arr, q);
+      if (!(Math.abs(got[q] - want) <= 2e-5 + 1e-4 * Math.abs(want))) throw new Error(`${label}[${q}]: kernel ${got[q]} vs finite difference ${want}`);
+    }
+  }
+
+  const CASES: Array<['rnn' | 'lstm' | 'gru', string, number, number, ExConfig]> = [];
+  for (const kind of ['rnn', 'lstm', 'gru'] as const) {
+    for (const x of exConfigs(kind).filter((c) => c.clip === 0)) CASES.push([kind, label(x), 3, 2, x], [kind, label(x), 5, 3, x]);
+  }
+
+  it.each(CASES)('%s %s H=%i B=%i', (kind, _l, H, B, x) => {
+    const js = makeJs();
+    const k = js.k, one = [js];
+    const r = rng(500 + H * 7 + B + CASES.length);
+    const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1, GH = G * H;
+    const W = kind === 'lstm' ? 5 : kind === 'gru' ? (x.resetBefore ? 3 : 4) : 1;
+    const t = 1, lens = lensFor(B, t), active = lens.map((l) => t < l);
+    const v: Inputs = {
+      gx: Float64Array.from(randomF32(r, B * GH, 1.5)), hp: Float64Array.from(randomF32(r, B * H)),
+      cp: Float64Array.from(randomF32(r, B * H, 1.5)), w: Float64Array.from(randomF32(r, GH * H, 0.6)),
+      bh: Float64Array.from(randomF32(r, GH, 0.5)), p: Float64Array.from(randomF32(r, 3 * H, 0.8)),
+    };
+    const R1 = Float64Array.from(randomF32(r, B * H)), R2 = Float64Array.from(randomF32(r, B * H));
+    const gx = new Buf(one, B * GH, v.gx), hp = new Buf(one, B * H, v.hp), cp = new Buf(one, B * H, v.cp);
+    const whh = new Buf(one, GH * H, v.w), bhh = new Buf(one, GH, v.bh), peep = new Buf(one, 3 * H, v.p);
+    const split = x.resetBefore ? 2 * H : GH;
+    const wp = packed(one, whh, GH, H); // the JS backend packs nothing: the pieces are contiguous
+    const wRows = new Buf(one, GH * H); // W_hhᵀ pieces (packRows) as the backward uses them
+    k.packRows(wRows.ptr[0], whh.ptr[0], split, H);
+    if (split < GH) k.packRows(wRows.ptr[0] + split * H * 4, whh.ptr[0] + split * H * 4, GH - split, H);
+    const hOut = new Buf(one, B * H), cOut = new Buf(one, B * H), s = new Buf(one, B * 4 * H), rh = new Buf(one, B * H);
+    const tape = new Buf(one, B * W * H), lengths = new IBuf(one, lens);
+    const dpeep = new Buf(one, 3 * H, new Float32Array(3 * H));
+    const params = new ParamBlock(one, x, peep.ptr, dpeep.ptr);
+    const L = lengths.ptr[0], P = params.ptr[0];
+    if (kind === 'lstm') k.lstmStepEx(hOut.ptr[0], cOut.ptr[0], 0, H, gx.ptr[0], hp.ptr[0], cp.ptr[0], wp.ptr[0], bhh.ptr[0], s.ptr[0], B, H, L, t, tape.ptr[0], P);
+    else if (kind === 'gru') k.gruStepEx(hOut.ptr[0], 0, H, gx.ptr[0], hp.ptr[0], wp.ptr[0], bhh.ptr[0], s.ptr[0], B, H, L, t, tape.ptr[0], rh.ptr[0], P);
+    else k.rnnStepEx(hOut.ptr[0], 0, H, gx.ptr[0], hp.ptr[0], wp.ptr[0], bhh.ptr[0], s.ptr[0], B, H, L, t, tape.ptr[0], P);
+    const dh = new Buf(one, B * H, R1), dc = new Buf(one, B * H, R2);
+    const dG = new Buf(one, B * GH), dS = new Buf(one, B * GH), drh = new Buf(one, B * H);
+    const sep = kind === 'gru' && !x.resetBefore;
+    if (kind === 'lstm') k.lstmStepBackwardEx(dG.ptr[0], dh.ptr[0], dc.ptr[0], tape.ptr[0], cp.ptr[0], H, B, H, L, t, P);
+    else if (kind === 'gru') k.gruStepBackwardEx(dG.ptr[0], sep ? dS.ptr[0] : dG.ptr[0], dh.ptr[0], tape.ptr[0], hp.ptr[0], wRows.ptr[0] + split * H * 4, drh.ptr[0], B, H, L, t, P);
+    else k.rnnStepBackwardEx(dG.ptr[0], dh.ptr[0], tape.ptr[0], B, H, L, t, P);
+    const dSp = sep ? dS : dG;
+    // dhPrev = dh + dS[:, rows of h]·W_hh(those rows).
+    k.gemmEx(dh.ptr[0], dSp.ptr[0], wRows.ptr[0], 0, B, H, split, GH, 1, 1);
+    const db = new Buf(one, GH);
+    k.colSum(db.ptr[0], dSp.ptr[0], B, GH, 0);
+    const dW = new Buf(one, GH * H);
+    const hpRows = packedRows(one, hp, B, H), rhRows = packedRows(one, rh, B, H);
+    k.gemmEx(dW.ptr[0], dSp.ptr[0], hpRows.ptr[0], 0, split, H, B, 1, GH, 0);
+    if (split < GH) k.gemmEx(dW.ptr[0] + split * H * 4, dSp.ptr[0] + split * 4, rhRows.ptr[0], 0, GH - split, H, B, 1, GH, 0);
+
+    const f = () => loss(kind, x, v, R1, R2, B, H, active);
+    const name = `${kind} ${label(x)} H=${H} B=${B}`;
+    check(`${name} dG (∂L/∂gx)`, dG.read(0), f, v.gx, B * GH);
+    check(`${name} dhPrev`, dh.read(0), f, v.hp, B * H);
+    if (kind === 'lstm') check(`${name} dcPrev`, dc.read(0), f, v.cp, B * H);
+    check(`${name} ∂L/∂b_hh`, db.read(0), f, v.bh, GH);
+    check(`${name} ∂L/∂W_hh`, dW.read(0), f, v.w, GH * H);
+    if (kind === 'lstm' && x.peepholes) check(`${name} ∂L/∂peep`, dpeep.read(0), f, v.p, 3 * H);
   });
 });

@@ -39,6 +39,14 @@ const cases: Array<[string, Maker, { T: number; B: number; lengths?: number[]; h
   ['gru batchFirst, no bias, unbatched', () => new GRU({ inputSize: 3, hiddenSize: 4, bias: false, batchFirst: true, seed: 5 }) as never, { T: 4, B: 1, unbatched: true }],
   ['rnn tanh 3 layers, lengths', () => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 3, seed: 6 }) as never, { T: 4, B: 2, lengths: [4, 2], h0: true }],
   ['rnn relu bidirectional, batchFirst', () => new RNN({ inputSize: 3, hiddenSize: 4, nonlinearity: 'relu', bidirectional: true, batchFirst: true, seed: 7 }) as never, { T: 4, B: 2 }],
+  // The cell variants that train (clip refuses training).
+  ['gru resetAfter false, 2 layers, bidirectional, lengths, h0', () => new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, resetAfter: false, seed: 8 }) as never, { T: 5, B: 3, lengths: [3, 5, 1], h0: true }],
+  ['gru resetAfter false, hardSigmoid gates (Keras), no bias', () => new GRU({ inputSize: 3, hiddenSize: 5, resetAfter: false, bias: false, activations: { gate: 'hardSigmoid' }, seed: 9 }) as never, { T: 4, B: 2, h0: true }],
+  ['lstm peepholes, 2 layers, bidirectional, lengths, h0', () => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, peepholes: true, seed: 10 }), { T: 5, B: 3, lengths: [5, 2, 4], h0: true }],
+  ['lstm peepholes + inputForget, batchFirst', () => new LSTM({ inputSize: 3, hiddenSize: 5, peepholes: true, inputForget: true, batchFirst: true, seed: 11 }), { T: 4, B: 2, h0: true }],
+  ['lstm activations hardSigmoid / tanh / sigmoid, unbatched', () => new LSTM({ inputSize: 2, hiddenSize: 3, activations: { gate: 'hardSigmoid', hidden: 'sigmoid' }, seed: 12 }), { T: 4, B: 1, unbatched: true, h0: true }],
+  ['gru activations tanh / sigmoid, lengths', () => new GRU({ inputSize: 3, hiddenSize: 4, activations: { gate: 'tanh', cell: 'sigmoid' }, seed: 13 }) as never, { T: 5, B: 3, lengths: [5, 2, 4] }],
+  ['rnn hardSigmoid, 2 layers', () => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2, activations: { hidden: 'hardSigmoid' }, seed: 14 }) as never, { T: 4, B: 2, h0: true }],
 ];
 
 describe('finite differences: recurrent layers (js backend)', () => {

@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend, type Backend } from '../src/backend/backend.js';
 import { WASM_FLAVORS, loadFlavor, rng } from './helpers.js';
 import { Buf, IBuf } from './buffers.js';
+import { ACT_FN, ParamBlock, PYTORCH, exConfigs, expectWithin, label, refStepEx, type ExConfig, type StepInputs } from './cell-ex.js';
 import {
   compileWasm,
   defaultWasmUrl,
@@ -526,5 +527,209 @@ describe.each(FLAVORS)('%s activation accuracy', (flavor) => {
     expect(Array.from(y.subarray(0, 6))).toEqual([1, 1, 1, 1, 1, 1]);
     expect([y[6], y[7]]).toEqual([0.5, 0.5]);
     expect(Number.isNaN(y[8])).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------- cell variants
+
+/** W_hh [G·H, H] packed as the layers pack it: one piece, or (reset before) rows [0, 2H) then [2H, 3H). */
+function packedHh(bs: Backend[], w: Buf, G: number, H: number, split: boolean): Buf {
+  const size = (be: Backend) => (split ? be.kernels.packedSize(2 * H, H) + be.kernels.packedSize(H, H) : be.kernels.packedSize(G * H, H));
+  const wp = new Buf(bs, Math.max(...bs.map(size)));
+  bs.forEach((be, i) => {
+    if (!split) return be.kernels.packWeights(wp.ptr[i], w.ptr[i], G * H, H);
+    be.kernels.packWeights(wp.ptr[i], w.ptr[i], 2 * H, H);
+    be.kernels.packWeights(wp.ptr[i] + be.kernels.packedSize(2 * H, H) * 4, w.ptr[i] + 2 * H * H * 4, H, H);
+  });
+  return wp;
+}
+
+describe.each(FLAVORS)('%s variant step kernels (*StepEx) vs a float64 reference and the JS oracle', (flavor) => {
+  let wb: Backend;
+  let js: Backend;
+  let bs: Backend[];
+  beforeAll(async () => {
+    wb = await loadFlavor(flavor);
+    js = createJsBackend();
+    bs = [wb, js];
+  });
+  const EX_SIZES = [1, 3, 4, 5, 7, 13, 17, 33, 65];
+  const KINDS = ['rnn', 'lstm', 'gru'] as const;
+
+  it.each(KINDS)('%sStepEx: every configuration, lengths, out = 0, strided out, aliasing, tape', (kind) => {
+    const r = rng(300 + KINDS.indexOf(kind));
+    const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+    const configs = exConfigs(kind);
+    let n = 0;
+    for (const H of EX_SIZES) {
+      for (const B of [1, 2, 3, 5]) {
+        // Each (H, B) runs every configuration once, with one of the 16 combinations of the flags.
+        for (const x of configs) runStepEx(kind, G, x, H, B, n++ % 16, r);
+      }
+    }
+  });
+
+  function runStepEx(kind: 'rnn' | 'lstm' | 'gru', G: number, x: ExConfig, H: number, B: number, flags: number, r: () => number): void {
+    const useLengths = (flags & 1) !== 0, noOut = (flags & 2) !== 0, alias = (flags & 4) !== 0, withTape = (flags & 8) !== 0;
+    const GH = G * H, ldOut = H + 3, t = 2;
+    const W = kind === 'lstm' ? 5 : kind === 'gru' ? (x.resetBefore ? 3 : 4) : 1;
+    const s: StepInputs = {
+      B, H, gx: randomF32(r, B * GH, 2), hp: randomF32(r, B * H), cp: randomF32(r, B * H, 2),
+      whh: randomF32(r, GH * H, 0.5), bhh: randomF32(r, GH, 0.5), peep: randomF32(r, 3 * H, 0.8),
+    };
+    const lens = Array.from({ length: B }, (_, b) => (b % 3 === 1 ? t - (b % 2) : t + 1 + b));
+    const inactive = (b: number): boolean => useLengths && t >= lens[b];
+    const whh = new Buf(bs, GH * H, s.whh);
+    const wp = packedHh(bs, whh, G, H, x.resetBefore);
+    const bb = new Buf(bs, GH, s.bhh), gx = new Buf(bs, B * GH, s.gx), peep = new Buf(bs, 3 * H, s.peep);
+    const hPrev = new Buf(bs, B * H, s.hp), cPrev = new Buf(bs, B * H, s.cp);
+    const hOutB = alias ? hPrev : new Buf(bs, B * H, new Float32Array(B * H).fill(-9));
+    const cOutB = alias ? cPrev : new Buf(bs, B * H, new Float32Array(B * H).fill(-9));
+    const outB = new Buf(bs, B * ldOut, new Float32Array(B * ldOut).fill(-7));
+    const scratch = new Buf(bs, B * GH), rh = new Buf(bs, B * H, new Float32Array(B * H).fill(-5));
+    const tape = new Buf(bs, B * W * H), lengths = new IBuf(bs, lens);
+    const params = new ParamBlock(bs, x, peep.ptr);
+    bs.forEach((be, i) => {
+      const k = be.kernels, out = noOut ? 0 : outB.ptr[i], len = useLengths ? lengths.ptr[i] : 0, tp = withTape ? tape.ptr[i] : 0;
+      if (kind === 'lstm') {
+        k.lstmStepEx(hOutB.ptr[i], cOutB.ptr[i], out, ldOut, gx.ptr[i], hPrev.ptr[i], cPrev.ptr[i], wp.ptr[i], bb.ptr[i], scratch.ptr[i], B, H, len, t, tp, params.ptr[i]);
+      } else if (kind === 'gru') {
+        k.gruStepEx(hOutB.ptr[i], out, ldOut, gx.ptr[i], hPrev.ptr[i], wp.ptr[i], bb.ptr[i], scratch.ptr[i], B, H, len, t, tp, rh.ptr[i], params.ptr[i]);
+      } else {
+        k.rnnStepEx(hOutB.ptr[i], out, ldOut, gx.ptr[i], hPrev.ptr[i], wp.ptr[i], bb.ptr[i], scratch.ptr[i], B, H, len, t, tp, params.ptr[i]);
+      }
+    });
+    for (const buf of [hOutB, cOutB, outB, scratch, rh, tape, hPrev, cPrev, peep]) buf.checkCanaries();
+    const name = `${flavor} ${kind} ${label(x)} H=${H} B=${B} lengths=${useLengths} out=${!noOut} alias=${alias} tape=${withTape}`;
+    const ref = refStepEx(kind, x, s);
+    const rowOf = (i: number): number => Math.floor(i / H);
+    for (let bi = 0; bi < 2; bi++) {
+      const who = `${name} (${bs[bi].name})`;
+      const hv = hOutB.read(bi), cv = cOutB.read(bi), ov = outB.read(bi);
+      expectWithin(`${who} h`, hv, ref.h, (i) => inactive(rowOf(i)));
+      if (kind === 'lstm') expectWithin(`${who} c`, cv, ref.c, (i) => inactive(rowOf(i)));
+      if (kind === 'gru' && x.resetBefore) {
+        expectWithin(`${who} r ⊙ hPrev`, rh.read(bi), ref.rh, (i) => inactive(rowOf(i)));
+        for (let i = 0; i < B * H; i++) if (inactive(rowOf(i)) && rh.read(bi)[i] !== 0) throw new Error(`${who}: inactive rh row not zeroed`);
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < ldOut; j++) {
+          const o = ov[b * ldOut + j];
+          if (noOut || j >= H) {
+            if (o !== -7) throw new Error(`${who}: out[${b}, ${j}] written`);
+          } else if (inactive(b)) {
+            if (o !== 0) throw new Error(`${who}: inactive out row ${b} not zeroed`);
+            if (hv[b * H + j] !== s.hp[b * H + j]) throw new Error(`${who}: inactive row ${b} h changed`);
+            if (kind === 'lstm' && cv[b * H + j] !== s.cp[b * H + j]) throw new Error(`${who}: inactive row ${b} c changed`);
+          } else if (o !== hv[b * H + j]) throw new Error(`${who}: out ≠ hOut`);
+        }
+      }
+      if (!withTape) continue;
+      // The tape of active rows: the state exactly (c; the RNN's h), the gates consistent with h.
+      const tv = tape.read(bi);
+      for (let b = 0; b < B; b++) {
+        if (inactive(b)) continue;
+        for (let j = 0; j < H; j++) {
+          const tp = (q: number) => tv[b * W * H + q * H + j], h = hv[b * H + j];
+          if (kind === 'rnn' && tp(0) !== h) throw new Error(`${who}: tape h`);
+          if (kind === 'lstm') {
+            if (tp(4) !== cv[b * H + j]) throw new Error(`${who}: tape c`);
+            const want = tp(3) * ACT_FN[x.hidden](tp(4));
+            if (!(Math.abs(want - h) <= 4 * (ACT + U) * Math.abs(h) + 1e-38)) throw new Error(`${who}: tape o·hidden(c) ${want} vs h ${h}`);
+            if (x.inputForget && !(Math.abs(tp(1) - (1 - tp(0))) <= 2 * U)) throw new Error(`${who}: tape f ≠ 1 − i`);
+          }
+          if (kind === 'gru') {
+            const want = (1 - tp(1)) * tp(2) + tp(1) * s.hp[b * H + j];
+            if (!(Math.abs(want - h) <= 4 * U * (Math.abs(tp(2)) + Math.abs(s.hp[b * H + j])) + 1e-38)) throw new Error(`${who}: tape gates vs h`);
+          }
+        }
+      }
+    }
+    const bufs = [whh, wp, bb, gx, peep, hPrev, cPrev, outB, scratch, rh, tape];
+    if (!alias) bufs.push(hOutB, cOutB);
+    bufs.forEach((b) => b.free());
+    lengths.free();
+    params.free();
+  }
+
+  it.runIf(flavor !== 'wasm-relaxed')("with PyTorch's options the *StepEx kernels give the default steps' bits", () => {
+    const r = rng(310);
+    const one = [wb];
+    for (const H of EX_SIZES) {
+      for (const B of [1, 2, 3]) {
+        for (const kind of KINDS) {
+          for (const relu of kind === 'rnn' ? [0, 1] : [0]) {
+            const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1, GH = G * H;
+            const whh = new Buf(one, GH * H, randomF32(r, GH * H, 0.5));
+            const wp = packed(one, whh, GH, H);
+            const bb = new Buf(one, GH, randomF32(r, GH, 0.5)), gx = new Buf(one, B * GH, randomF32(r, B * GH, 2));
+            const Hp = randomF32(r, B * H), Cp = randomF32(r, B * H, 2);
+            const lengths = new IBuf(one, Array.from({ length: B }, (_, b) => (b === 1 ? 1 : 4)));
+            const params = new ParamBlock(one, { ...PYTORCH, hidden: relu ? 'relu' : 'tanh' });
+            const run = (ex: boolean): Float32Array[] => {
+              const h = new Buf(one, B * H, Hp), c = new Buf(one, B * H, Cp), out = new Buf(one, B * H), s = new Buf(one, B * GH);
+              const tape = new Buf(one, B * (kind === 'lstm' ? 5 : kind === 'gru' ? 4 : 1) * H);
+              const k = wb.kernels, L = lengths.ptr[0];
+              if (kind === 'lstm') {
+                if (ex) k.lstmStepEx(h.ptr[0], c.ptr[0], out.ptr[0], H, gx.ptr[0], h.ptr[0], c.ptr[0], wp.ptr[0], bb.ptr[0], s.ptr[0], B, H, L, 2, tape.ptr[0], params.ptr[0]);
+                else k.lstmStepTrain(h.ptr[0], c.ptr[0], out.ptr[0], H, gx.ptr[0], h.ptr[0], c.ptr[0], wp.ptr[0], bb.ptr[0], s.ptr[0], B, H, L, 2, tape.ptr[0]);
+              } else if (kind === 'gru') {
+                if (ex) k.gruStepEx(h.ptr[0], out.ptr[0], H, gx.ptr[0], h.ptr[0], wp.ptr[0], bb.ptr[0], s.ptr[0], B, H, L, 2, tape.ptr[0], 0, params.ptr[0]);
+                else k.gruStepTrain(h.ptr[0], out.ptr[0], H, gx.ptr[0], h.ptr[0], wp.ptr[0], bb.ptr[0], s.ptr[0], B, H, L, 2, tape.ptr[0]);
+              } else if (ex) k.rnnStepEx(h.ptr[0], out.ptr[0], H, gx.ptr[0], h.ptr[0], wp.ptr[0], bb.ptr[0], s.ptr[0], B, H, L, 2, tape.ptr[0], params.ptr[0]);
+              else k.rnnStepTrain(h.ptr[0], out.ptr[0], H, gx.ptr[0], h.ptr[0], wp.ptr[0], bb.ptr[0], s.ptr[0], B, H, relu, L, 2, tape.ptr[0]);
+              const res = [h.read(0), c.read(0), out.read(0)];
+              // Active rows' tapes (row 1 is inactive: its tape row is unspecified).
+              const tv = tape.read(0), w = tv.length / B;
+              res.push(tv.filter((_, i) => Math.floor(i / w) !== 1));
+              [h, c, out, s, tape].forEach((q) => q.free());
+              return res;
+            };
+            const [a, b] = [run(true), run(false)];
+            a.forEach((v, q) => expect(Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)), `${kind} H=${H} B=${B} ${q}`).toEqual(Array.from(new Uint32Array(b[q].buffer, b[q].byteOffset, b[q].length))));
+            [whh, wp, bb, gx].forEach((q) => q.free());
+            lengths.free();
+            params.free();
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('SIMD and scalar builds give the same bits for the variant steps', () => {
+  it('every configuration of *StepEx, three steps, with tapes', async () => {
+    const bs = await Promise.all((['wasm-simd', 'wasm', 'wasm-debug'] as const).map(loadFlavor));
+    const r = rng(320);
+    for (const kind of ['rnn', 'lstm', 'gru'] as const) {
+      const G = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
+      for (const x of exConfigs(kind)) {
+        for (const H of [3, 8, 13, 33]) {
+          const B = 3, GH = G * H, W = kind === 'lstm' ? 5 : kind === 'gru' ? (x.resetBefore ? 3 : 4) : 1;
+          const whh = new Buf(bs, GH * H, randomF32(r, GH * H, 0.8));
+          const wp = packedHh(bs, whh, G, H, x.resetBefore);
+          const gx = new Buf(bs, B * GH, randomF32(r, B * GH, 3)), bb = new Buf(bs, GH, randomF32(r, GH));
+          const h = new Buf(bs, B * H, randomF32(r, B * H)), c = new Buf(bs, B * H, randomF32(r, B * H, 2));
+          const peep = new Buf(bs, 3 * H, randomF32(r, 3 * H)), s = new Buf(bs, B * GH), rh = new Buf(bs, B * H);
+          const tape = new Buf(bs, B * W * H), lengths = new IBuf(bs, [3, 1, 3]);
+          const params = new ParamBlock(bs, x, peep.ptr);
+          for (let t = 0; t < 3; t++) {
+            bs.forEach((be, i) => {
+              const k = be.kernels;
+              if (kind === 'lstm') k.lstmStepEx(h.ptr[i], c.ptr[i], 0, H, gx.ptr[i], h.ptr[i], c.ptr[i], wp.ptr[i], bb.ptr[i], s.ptr[i], B, H, lengths.ptr[i], t, tape.ptr[i], params.ptr[i]);
+              else if (kind === 'gru') k.gruStepEx(h.ptr[i], 0, H, gx.ptr[i], h.ptr[i], wp.ptr[i], bb.ptr[i], s.ptr[i], B, H, lengths.ptr[i], t, tape.ptr[i], rh.ptr[i], params.ptr[i]);
+              else k.rnnStepEx(h.ptr[i], 0, H, gx.ptr[i], h.ptr[i], wp.ptr[i], bb.ptr[i], s.ptr[i], B, H, lengths.ptr[i], t, tape.ptr[i], params.ptr[i]);
+            });
+            for (const q of [h, c, tape, rh]) {
+              expect(q.read(1), `${kind} ${label(x)} H=${H} t=${t}`).toEqual(q.read(0));
+              expect(q.read(2), `${kind} ${label(x)} H=${H} t=${t}`).toEqual(q.read(0));
+            }
+          }
+          [whh, wp, gx, bb, h, c, peep, s, rh, tape].forEach((q) => q.free());
+          lengths.free();
+          params.free();
+        }
+      }
+    }
   });
 });

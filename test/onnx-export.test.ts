@@ -14,6 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Embedding, GRU, LSTM, LanguageModel, Linear, Module, RNN, Tensor, ready, setBackend, type RNNBase } from '../src/index.js';
 import { EXPORT_OPSET, exportOnnx, importOnnx, OnnxError, type Exportable, type OnnxFeed } from '../src/onnx/index.js';
 import { onnx } from '../src/onnx/proto.js';
+
+const AT = onnx.AttributeProto.AttributeType;
 import { maxAbs, maxAbsDiff, randomData } from './helpers.js';
 
 const EPS32 = 2 ** -23;
@@ -103,6 +105,15 @@ const MODELS: readonly [string, () => Exportable, number, number][] = [
   ['LanguageModel LSTM', () => lm('lstm'), 7, 3],
   ['LanguageModel GRU 2 layers', () => lm('gru', 2), 5, 2],
   ['LanguageModel RNN', () => lm('rnn'), 6, 2],
+  // Cell variants: linear_before_reset, P, input_forget, clip, activations.
+  ['GRU resetAfter false, bidirectional, 2 layers', () => new GRU({ inputSize: 4, hiddenSize: 5, numLayers: 2, bidirectional: true, resetAfter: false, seed: 20 }), 5, 3],
+  ['GRU resetAfter false, hardSigmoid gates (Keras), batchFirst', () => new GRU({ inputSize: 3, hiddenSize: 6, resetAfter: false, batchFirst: true, activations: { gate: 'hardSigmoid' }, seed: 21 }), 4, 2],
+  ['LSTM peepholes, bidirectional', () => new LSTM({ inputSize: 4, hiddenSize: 5, bidirectional: true, peepholes: true, seed: 22 }), 6, 2],
+  ['LSTM peepholes + inputForget + clip, no bias', () => new LSTM({ inputSize: 3, hiddenSize: 4, peepholes: true, inputForget: true, clip: 0.5, bias: false, seed: 23 }), 5, 3],
+  ['LSTM activations hardSigmoid / relu / sigmoid, 2 layers', () => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, activations: { gate: 'hardSigmoid', cell: 'relu', hidden: 'sigmoid' }, seed: 24 }), 5, 2],
+  ['GRU clip, activations sigmoid / relu', () => new GRU({ inputSize: 3, hiddenSize: 5, clip: 0.75, activations: { cell: 'relu' }, seed: 25 }), 5, 2],
+  ['RNN sigmoid, clip, bidirectional', () => new RNN({ inputSize: 3, hiddenSize: 4, bidirectional: true, clip: 0.5, activations: { hidden: 'sigmoid' }, seed: 26 }), 5, 2],
+  ['RNN hardSigmoid', () => new RNN({ inputSize: 3, hiddenSize: 4, activations: { hidden: 'hardSigmoid' }, seed: 27 }), 5, 2],
 ];
 
 describe('exportOnnx', () => {
@@ -163,6 +174,24 @@ describe('exportOnnx', () => {
     expect(await names(new GRU({ inputSize: 2, hiddenSize: 3 }))).toEqual([['input'], ['output', 'h_n']]);
     expect(await names(lm('lstm'))).toEqual([['tokens'], ['logits', 'h_n', 'c_n']]);
     expect(await names(new Embedding(4, 2))).toEqual([['tokens'], ['output']]);
+  });
+
+  it('writes the variants as the ONNX attributes and inputs that mean them', () => {
+    const nodeOf = (m: Exportable) => {
+      const n = onnx.ModelProto.decode(exportOnnx(m)).graph?.node?.find((k) => ['LSTM', 'GRU', 'RNN'].includes(k.opType ?? ''));
+      const attrs: Record<string, unknown> = {};
+      for (const a of n?.attribute ?? []) {
+        attrs[a.name as string] = a.type === AT.INT ? Number(a.i) : a.type === AT.FLOAT ? a.f : a.type === AT.STRINGS ? (a.strings ?? []).map((b) => new TextDecoder().decode(b)) : new TextDecoder().decode(a.s as Uint8Array);
+      }
+      return { inputs: n?.input ?? [], attrs };
+    };
+    expect(nodeOf(new GRU({ inputSize: 2, hiddenSize: 3 })).attrs.linear_before_reset).toBe(1);
+    expect(nodeOf(new GRU({ inputSize: 2, hiddenSize: 3, resetAfter: false })).attrs.linear_before_reset).toBe(0);
+    const lstm = nodeOf(new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, peepholes: true, inputForget: true, clip: 0.25, activations: { gate: 'hardSigmoid' } }));
+    expect(lstm.inputs).toEqual(['input', 'LSTM_l0/W', 'LSTM_l0/R', 'LSTM_l0/B', '', '', '', 'LSTM_l0/P']);
+    expect(lstm.attrs).toMatchObject({ input_forget: 1, clip: 0.25, activations: ['HardSigmoid', 'Tanh', 'Tanh', 'HardSigmoid', 'Tanh', 'Tanh'] });
+    expect(nodeOf(new LSTM({ inputSize: 2, hiddenSize: 3 })).attrs).toEqual({ hidden_size: 3, direction: 'forward' });
+    expect(nodeOf(new RNN({ inputSize: 2, hiddenSize: 3, activations: { hidden: 'sigmoid' } })).attrs.activations).toEqual(['Sigmoid']);
   });
 
   it('refuses what it cannot write, naming it', () => {

@@ -65,10 +65,17 @@ describe('importOnnx refuses what it does not support, naming it', () => {
     expect((await importError(lstmModel({ attrs: { activations: ['Sigmoid', 'Tanh'] } }))).message).toMatch(/must list 3 functions \(3 per direction\), got 2/);
   });
 
-  it('a variant the layers do not have yet, through one message', async () => {
-    const err = await importError(lstmModel({ attrs: { input_forget: 1 } }));
-    expect(err).toBeInstanceOf(OnnxError);
-    expect(err.message).toMatch(/^importOnnx: not supported yet: input_forget=1 on node 'lstm0' \(LSTM\) \(our LSTM has no 'inputForget' option/);
+  it('nothing for the variants the layers now have (input_forget, clip, activations): ONNX Runtime agrees', async () => {
+    for (const attrs of [{ input_forget: 1 }, { clip: { float: 0.5 } }, { activations: ['HardSigmoid', 'Relu', 'Sigmoid'] }] as const) {
+      const bytes = lstmModel({ attrs: attrs as never });
+      const m = await importOnnx(bytes);
+      const xs = x(5, 2, 3, 11);
+      const ours = m.run({ X: xs });
+      const s = await ort.InferenceSession.create(bytes);
+      const theirs = await s.run({ X: new ort.Tensor('float32', xs.data, xs.shape) });
+      for (const k of ['Y', 'Y_h', 'Y_c']) expect(maxAbsDiff(ours[k].data, theirs[k].data as Float32Array), `${JSON.stringify(attrs)} ${k}`).toBeLessThan(1e-6);
+      m.dispose();
+    }
   });
 
   it('a wrong attribute value or type', async () => {

@@ -4,33 +4,20 @@
  * operators, and models written by torch.onnx.export at opsets 14 and 17.
  */
 import { describe, expect, it } from 'vitest';
-import { importOnnx, OnnxError, type OnnxModel } from '../src/onnx/index.js';
+import { importOnnx } from '../src/onnx/index.js';
 import { maxAbsDiff, selectedBackends, use } from './helpers.js';
 import { feedsOf, modelBytes, onnxCase, onnxCases, tolerance, type OnnxCase } from './onnx-fixtures.js';
 
 /**
- * The cases that need a layer variant the core does not have yet, with the ONNX attribute that
- * asks for it. Each must either fail at import saying so, or (once the variant lands) match.
+ * The cases that use a cell variant (GRU linear_before_reset=0 — ONNX's default, so all of ONNX's
+ * own GRU node tests —, LSTM peepholes, clip, input_forget, activations): they waited on the
+ * core's layer options and are now asserted to match their fixtures like every other case.
  */
-const NEEDS_VARIANT: readonly { name: string; reason: string }[] = [
-  // ONNX's node tests: GRU's default is linear_before_reset=0 (PyTorch's GRU is 1).
-  { name: 'test_gru_defaults', reason: 'linear_before_reset=0' },
-  { name: 'test_gru_with_initial_bias', reason: 'linear_before_reset=0' },
-  { name: 'test_gru_seq_length', reason: 'linear_before_reset=0' },
-  { name: 'test_gru_batchwise', reason: 'linear_before_reset=0' },
-  { name: 'test_lstm_with_peepholes', reason: 'peepholes (input P)' },
-  // Our single-node cases.
-  { name: 'gru_lbr0_bidirectional_seqlens', reason: 'linear_before_reset=0' },
-  { name: 'lstm_peepholes_bidirectional_seqlens', reason: 'peepholes (input P)' },
-  { name: 'lstm_clip', reason: 'clip=0.6' },
-  { name: 'gru_lbr1_clip', reason: 'clip=0.6' },
-  { name: 'rnn_clip', reason: 'clip=0.4' },
-  { name: 'lstm_input_forget', reason: 'input_forget=1' },
-  { name: 'lstm_activations_hardsigmoid_tanh_relu', reason: 'activations=[HardSigmoid, Tanh, Relu]' },
-  { name: 'gru_lbr1_activations_sigmoid_relu', reason: 'activations=[Sigmoid, Relu]' },
-  { name: 'rnn_sigmoid', reason: 'activations=[Sigmoid]' },
+const VARIANT_CASES = [
+  'test_gru_defaults', 'test_gru_with_initial_bias', 'test_gru_seq_length', 'test_gru_batchwise', 'test_lstm_with_peepholes',
+  'gru_lbr0_bidirectional_seqlens', 'lstm_peepholes_bidirectional_seqlens', 'lstm_clip', 'lstm_clip_cell_state', 'gru_lbr1_clip',
+  'rnn_clip', 'lstm_input_forget', 'lstm_activations_hardsigmoid_tanh_relu', 'gru_lbr1_activations_sigmoid_relu', 'rnn_sigmoid',
 ];
-const waiting = new Set(NEEDS_VARIANT.map((v) => v.name));
 
 function expectMatches(c: OnnxCase, got: Record<string, { shape: readonly number[]; data: Float32Array }>): void {
   expect(Object.keys(got).sort()).toEqual(Object.keys(c.expected).sort());
@@ -56,15 +43,14 @@ describe('the fixtures', () => {
     expect(node.filter((n) => n.includes('rnn'))).toHaveLength(4);
   });
 
-  it('name only existing cases as waiting on a variant', () => {
-    for (const v of NEEDS_VARIANT) expect(() => onnxCase(v.name)).not.toThrow();
+  it('name only existing variant cases', () => {
+    for (const name of VARIANT_CASES) expect(() => onnxCase(name)).not.toThrow();
   });
 });
 
 for (const backend of selectedBackends()) {
   describe(`ONNX fixtures on ${backend}`, () => {
-    const supported = onnxCases.filter((c) => !waiting.has(c.name));
-    it.each(supported.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    it.each(onnxCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
       await use(backend);
       const model = await importOnnx(modelBytes(c));
       try {
@@ -77,27 +63,5 @@ for (const backend of selectedBackends()) {
         model.dispose();
       }
     });
-
-    it.each(NEEDS_VARIANT.map((v) => [v.name, v] as const))('%s waits on a layer variant (or matches)', async (_name, v) => {
-      await use(backend);
-      const c = onnxCase(v.name);
-      let model: OnnxModel;
-      try {
-        model = await importOnnx(modelBytes(c));
-      } catch (err) {
-        expect(err).toBeInstanceOf(OnnxError);
-        expect((err as Error).message).toMatch(new RegExp(`^importOnnx: not supported yet: ${escape(v.reason)} on node `));
-        return;
-      }
-      try {
-        expectMatches(c, model.run(feedsOf(c)));
-      } finally {
-        model.dispose();
-      }
-    });
   });
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Sequential, Tensor, mse, ready } from '../src/index.js';
-import { importTfjs, MergeDirections, ReverseTime, TfjsError, type TfjsModel } from '../src/tfjs/index.js';
+import { importTfjs, MergeDirections, ReverseTime, TfjsError } from '../src/tfjs/index.js';
 import { maxAbs, maxAbsDiff, selectedBackends, use } from './helpers.js';
 import {
   ids, kerasReference, mapWeights, quantize, saveArtifacts, sequential, tf, tfLoad, tfPredict, topologyLayers, uniform, type Artifacts,
@@ -30,18 +30,7 @@ interface Prepared {
 interface Case {
   name: string;
   prepare: () => Promise<Prepared>;
-  /**
-   * The Keras settings that need a layer variant the core does not have yet (the option they
-   * map to: recurrent_activation='hard_sigmoid' → activations: { gate: 'hardSigmoid' },
-   * reset_after=false → resetAfter: false, SimpleRNN activation='sigmoid' → activations:
-   * { hidden: 'sigmoid' }). Until it lands, import must fail naming them; then it must match.
-   */
-  waits?: readonly string[];
 }
-
-const HARD = "recurrent_activation='hard_sigmoid'";
-const RESET_BEFORE = 'reset_after=false';
-const RNN_SIGMOID = "activation='sigmoid'";
 
 const seqInput = (seed: number, t = T, f = I): { x: Float32Array; shape: number[] } => ({ x: uniform(B * t * f, seed, 1), shape: [B, t, f] });
 
@@ -214,33 +203,33 @@ const CASES: readonly Case[] = [
   { name: 'the converter\'s Keras 2 layout: model_config, InputLayer int32, Keras weight names', prepare: handMade(keras2Layout, tokens) },
 
   // Waiting on the layer variants.
-  { name: 'LSTM with TF.js\'s default recurrent_activation (hard_sigmoid)', waits: [HARD], prepare: fromTfjs(() => [tf.layers.lstm({ units: 4, returnSequences: true, inputShape: [T, I] })], seqInput(30)) },
+  { name: 'LSTM with TF.js\'s default recurrent_activation (hard_sigmoid)', prepare: fromTfjs(() => [tf.layers.lstm({ units: 4, returnSequences: true, inputShape: [T, I] })], seqInput(30)) },
   {
     name: 'Embedding → LSTM (defaults) → Dense softmax: a typical TF.js text classifier',
-    waits: [HARD],
+   
     prepare: fromTfjs(() => [tf.layers.embedding({ inputDim: 9, outputDim: 4 }), tf.layers.lstm({ units: 5 }), tf.layers.dense({ units: 3, activation: 'softmax' })], tokens, { seed: 31 }),
   },
-  { name: 'GRU with TF.js\'s defaults (reset_after=false, hard_sigmoid)', waits: [RESET_BEFORE, HARD], prepare: fromTfjs(() => [tf.layers.gru({ units: 4, returnSequences: true, inputShape: [T, I] })], seqInput(32)) },
-  { name: 'GRU sigmoid, reset_after=false, last step', waits: [RESET_BEFORE], prepare: fromTfjs(() => [tf.layers.gru({ units: 4, recurrentActivation: 'sigmoid', inputShape: [T, I] })], seqInput(33)) },
+  { name: 'GRU with TF.js\'s defaults (reset_after=false, hard_sigmoid)', prepare: fromTfjs(() => [tf.layers.gru({ units: 4, returnSequences: true, inputShape: [T, I] })], seqInput(32)) },
+  { name: 'GRU sigmoid, reset_after=false, last step', prepare: fromTfjs(() => [tf.layers.gru({ units: 4, recurrentActivation: 'sigmoid', inputShape: [T, I] })], seqInput(33)) },
   {
     name: 'GRU reset_after=false without bias, go_backwards',
-    waits: [RESET_BEFORE],
+   
     prepare: fromTfjs(() => [tf.layers.gru({ units: 3, recurrentActivation: 'sigmoid', useBias: false, goBackwards: true, returnSequences: true, inputShape: [T, I] })], seqInput(34)),
   },
   {
     name: 'GRU reset_after=true with hard_sigmoid',
-    waits: [HARD],
+   
     prepare: handMade(() => resetAfterTrue(() => [tf.layers.gru({ units: 4, returnSequences: true, inputShape: [T, I] })], 35), seqInput(35)),
   },
   {
     name: 'Bidirectional GRU (defaults), ave',
-    waits: [RESET_BEFORE, HARD],
+   
     prepare: fromTfjs(() => [tf.layers.bidirectional({ layer: tf.layers.gru({ units: 3, returnSequences: true }) as tf.RNN, mergeMode: 'ave', inputShape: [T, I] })], seqInput(36)),
   },
-  { name: 'SimpleRNN sigmoid', waits: [RNN_SIGMOID], prepare: fromTfjs(() => [tf.layers.simpleRNN({ units: 4, activation: 'sigmoid', returnSequences: true, inputShape: [T, I] })], seqInput(37)) },
+  { name: 'SimpleRNN sigmoid', prepare: fromTfjs(() => [tf.layers.simpleRNN({ units: 4, activation: 'sigmoid', returnSequences: true, inputShape: [T, I] })], seqInput(37)) },
   {
     name: 'uint8-quantized LSTM with TF.js\'s defaults',
-    waits: [HARD],
+   
     prepare: fromTfjs(() => [tf.layers.lstm({ units: 4, inputShape: [T, I] }), tf.layers.dense({ units: 2 })], seqInput(38), { seed: 38, quantize: 'uint8' }),
   },
 ];
@@ -262,13 +251,6 @@ function expectMatches(p: Prepared, got: Tensor): void {
   const err = maxAbsDiff(got.data, p.ref.data);
   expect(err, `error ${err} vs tolerance ${tolerance(p)}`).toBeLessThanOrEqual(tolerance(p));
   if (p.tfjs) expect(maxAbsDiff(got.data, p.tfjs.data)).toBeLessThanOrEqual(2 * tolerance(p));
-}
-
-/** The Keras settings a "not supported yet" message lists, or null for another error. */
-function waitingOn(err: unknown): string[] | null {
-  if (!(err instanceof TfjsError)) return null;
-  const m = /^importTfjs: not supported yet: (.+) on layer '[^']+' \([A-Za-z]+\)( wrapping '[^']+' \([A-Za-z]+\))? \(our (RNN|LSTM|GRU) has no /.exec(err.message);
-  return m ? m[1].split(', ') : null;
 }
 
 describe('the reference', () => {
@@ -293,35 +275,13 @@ describe('the reference', () => {
 
 for (const backend of selectedBackends()) {
   describe(`importTfjs matches TensorFlow.js on ${backend}`, () => {
-    const supported = CASES.filter((c) => !c.waits);
-    it.each(supported.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
       await use(backend);
       const p = prepared.get(c.name) as Prepared;
       const model = importTfjs(p.artifacts);
       try {
         expectMatches(p, model.predict({ data: p.x, shape: p.shape }));
         // Built once: a second predict gives the same numbers.
-        expectMatches(p, model.predict({ data: p.x, shape: p.shape }));
-      } finally {
-        model.dispose();
-      }
-    });
-
-    const waiting = CASES.filter((c) => c.waits);
-    it.each(waiting.map((c) => [c.name, c] as const))('%s waits on a layer variant (or matches)', async (_name, c) => {
-      await use(backend);
-      const p = prepared.get(c.name) as Prepared;
-      let model: TfjsModel;
-      try {
-        model = importTfjs(p.artifacts);
-      } catch (err) {
-        const listed = waitingOn(err);
-        expect(listed, String((err as Error).message)).not.toBeNull();
-        expect((listed as string[]).length).toBeGreaterThan(0);
-        for (const r of listed as string[]) expect(c.waits).toContain(r);
-        return;
-      }
-      try {
         expectMatches(p, model.predict({ data: p.x, shape: p.shape }));
       } finally {
         model.dispose();

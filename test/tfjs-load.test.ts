@@ -114,11 +114,14 @@ describe('loadTfjs reads model.json and its shards', () => {
     expect(seen[1]).toBe('https://cdn.example/models/group1-shard1of5.bin');
   });
 
-  it('refuses a model that needs a layer variant the same way importTfjs does', async () => {
-    const err = await loadError(join(FIXTURES, 'classifier-default'));
-    expect(err).toBeInstanceOf(TfjsError);
-    // Matches once the core's LSTM takes activations: { gate: 'hardSigmoid' } (test/tfjs-import.test.ts).
-    expect(err.message).toMatch(/^importTfjs: not supported yet: recurrent_activation='hard_sigmoid' on layer 'bidirectional_Bidirectional\d+' \(Bidirectional\) wrapping 'lstm_LSTM\d+' \(LSTM\)/);
+  it("a model with TF.js's default hard_sigmoid gates matches tfjs's own output", async () => {
+    const dir = join(FIXTURES, 'classifier-default');
+    const want = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+    const m = await loadTfjs(dir);
+    const y = m.predict({ data: Float32Array.from(want.input.data), shape: want.input.shape });
+    expect([...y.shape]).toEqual(want.output.shape);
+    expect(maxAbsDiff(y.data, want.output.data)).toBeLessThan(2e-6);
+    m.dispose();
   });
 });
 

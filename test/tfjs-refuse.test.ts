@@ -213,15 +213,6 @@ describe('importTfjs refuses unsupported layers and options, naming the layer an
       l[0].config.sparse = true;
     })).message).toMatch(/layer 'x' \(InputLayer\): sparse=true is not supported/);
   });
-
-  it('a variant our layers do not have yet, through one message listing every setting it needs', () => {
-    const err = importError(edit(gruModel, (l) => {
-      l[0].config.recurrent_activation = 'hard_sigmoid';
-    }));
-    // Once the core's GRU takes resetAfter and activations, this model imports (test/tfjs-import.test.ts matches it).
-    if (!/not supported yet/.test(err.message)) return;
-    expect(err.message).toMatch(/^importTfjs: not supported yet: (recurrent_activation='hard_sigmoid', reset_after=false|reset_after=false, recurrent_activation='hard_sigmoid'|reset_after=false|recurrent_activation='hard_sigmoid') on layer 'gru_GRU\d+' \(GRU\) \(our GRU has no /);
-  });
 });
 
 describe('importTfjs refuses broken topologies', () => {

@@ -70,6 +70,10 @@ const odd: Odd[] = [
   { name: 'RNN relu H66 batchFirst', make: () => new RNN({ inputSize: 9, hiddenSize: 66, nonlinearity: 'relu', batchFirst: true, seed: 5 }) as never, B: 3, T: 5, I: 9 },
   { name: 'RNN tanh H17 no bias', make: () => new RNN({ inputSize: 9, hiddenSize: 17, bias: false, seed: 5 }) as never, B: 1, T: 11, I: 9 },
   { name: 'LSTM H256 B1 (the benchmark shape)', make: () => new LSTM({ inputSize: 128, hiddenSize: 256, seed: 5 }) as never, B: 1, T: 16, I: 128 },
+  // Cell variants run the one-thread kernels (the threads' seq kernel has PyTorch's cells only).
+  { name: 'GRU resetAfter false H37, lengths', make: () => new GRU({ inputSize: 5, hiddenSize: 37, resetAfter: false, seed: 5 }) as never, B: 3, T: 6, I: 5, lengths: [6, 2, 4] },
+  { name: 'LSTM peepholes, hardSigmoid gates, H33 bidirectional', make: () => new LSTM({ inputSize: 4, hiddenSize: 33, peepholes: true, bidirectional: true, activations: { gate: 'hardSigmoid' }, seed: 5 }) as never, B: 2, T: 5, I: 4 },
+  { name: 'RNN sigmoid clip H20', make: () => new RNN({ inputSize: 4, hiddenSize: 20, clip: 0.5, activations: { hidden: 'sigmoid' }, seed: 5 }) as never, B: 2, T: 5, I: 4 },
   // Large enough that the shared memory grows while the workers run on it.
   { name: 'GRU H300 B48 (memory grows)', make: () => new GRU({ inputSize: 64, hiddenSize: 300, numLayers: 2, seed: 5 }) as never, B: 48, T: 40, I: 64 },
 ];
@@ -95,6 +99,7 @@ const stepModels: [string, Maker, number, number][] = [
   ['LSTM 2 layers H40 B3', () => new LSTM({ inputSize: 6, hiddenSize: 40, numLayers: 2, seed: 8 }) as never, 3, 6],
   ['GRU H256 B1', () => new GRU({ inputSize: 128, hiddenSize: 256, seed: 8 }) as never, 1, 128],
   ['RNN H23 B2', () => new RNN({ inputSize: 5, hiddenSize: 23, seed: 8 }) as never, 2, 5],
+  ['GRU resetAfter false, hardSigmoid gates, 2 layers H40 B2', () => new GRU({ inputSize: 6, hiddenSize: 40, numLayers: 2, resetAfter: false, activations: { gate: 'hardSigmoid' }, seed: 8 }) as never, 2, 6],
 ];
 
 let prevMin = 0;

@@ -67,11 +67,16 @@ export interface Kernels {
    * tape_t = tape + t·B·W floats (W = 1, 5, 4 times H for the RNN, LSTM and GRU: their *StepTrain tapes), first copies h_{t−1} to
    * hist + t·B·H floats, and (LSTM) writes the held c of inactive rows into their tape row, so
    * the tape always holds every row's c_t. s (scratch, [B, G·H]) as in the step kernels.
+   *
+   * The variant codes (RNN_EX, LSTM_EX, GRU_EX) run the *StepEx kernels with `params`, a cell
+   * parameter block (CELL_PARAMS; 0 for the other codes), and their tapes (see the *StepEx
+   * kernels). A GRU_EX with RESET_BEFORE needs scratch [B, 4H] and, in training, hist
+   * [2, T, B, H]: h_{t−1} at hist + t·B·H floats, r_t ⊙ h_{t−1} at hist + (T + t)·B·H floats.
    */
   sequence(
     cell: number, T: number, reverse: number, h: number, c: number, out: number, ldOut: number,
     gx: number, whh: number, bhh: number, scratch: number, B: number, H: number,
-    lengths: number, tape: number, hist: number,
+    lengths: number, tape: number, hist: number, params: number,
   ): void;
   /**
    * The backward time loop of one layer direction recorded by `sequence` (tape, hist): for step
@@ -81,11 +86,16 @@ export interface Kernels {
    * updates dh (and dc), then dh += dS_t · W_hh with whhT = W_hhᵀ packed by packRows. On
    * return dh (and dc) hold the gradient w.r.t. the initial state. c0 is the LSTM's initial
    * c [B, H] (cPrev of the first step).
+   *
+   * Variant codes run the *StepBackwardEx kernels with `params` (its DPEEP slot: where the
+   * peephole gradient [3, H] is accumulated). A GRU_EX with RESET_BEFORE takes dS = dG, uses dc
+   * as [B, H] scratch, and whhT packed in two pieces (packRows of W_hh's rows [0, 2H), then of
+   * rows [2H, 3H) at whhT + packedSize(H, 2H) floats).
    */
   sequenceBackward(
     cell: number, T: number, reverse: number, dG: number, dS: number, dh: number, dc: number,
     dY: number, ldY: number, tape: number, hist: number, c0: number, whhT: number,
-    B: number, H: number, lengths: number,
+    B: number, H: number, lengths: number, params: number,
   ): void;
   /** out[i, :] = table[ids[i], :] for i < n; ids are int32 and already validated. */
   embedding(out: number, table: number, ids: number, n: number, dim: number): void;
@@ -164,6 +174,68 @@ export interface Kernels {
     dG: number, dh: number, tape: number, B: number, H: number, relu: number,
     lengths: number, t: number,
   ): void;
+  // ------------------------------------------------------------------- cell variants
+  /**
+   * The variant cells read a parameter block at `params` (CELL_PARAMS: activation codes,
+   * clip, flags, peephole weights). Every gate's pre-activation a (bias and peephole terms
+   * included) is clipped to [−clip, clip] when clip > 0 (ONNX's cell clip as ONNX Runtime
+   * applies it: the LSTM's c is not clipped before the output activation), then activated with
+   * the block's function (ACT_CODES). The activated gates are left in `scratch`, not s.
+   *
+   * RNN: h = hidden(clip(gx + s)). Tape [B, H]: h. Otherwise as rnnStep.
+   */
+  rnnStepEx(
+    hOut: number, out: number, ldOut: number, gx: number, hPrev: number,
+    whh: number, bhh: number, scratch: number, B: number, H: number,
+    lengths: number, t: number, tape: number, params: number,
+  ): void;
+  /**
+   * LSTM (rows i, f, g, o; p = peephole weights [3, H], rows i, f, o, or 0 without PEEPHOLES):
+   *   i = gate(clip(a_i + p_i·cPrev)), f = INPUT_FORGET ? 1 − i : gate(clip(a_f + p_f·cPrev)),
+   *   g = cell(clip(a_g)), c = f·cPrev + i·g, o = gate(clip(a_o + p_o·c)), h = o·hidden(c).
+   * Tape [B, 5H]: i, f, g, o, c (as lstmStepTrain). Aliasing as in lstmStep.
+   */
+  lstmStepEx(
+    hOut: number, cOut: number, out: number, ldOut: number, gx: number, hPrev: number,
+    cPrev: number, whh: number, bhh: number, scratch: number, B: number, H: number,
+    lengths: number, t: number, tape: number, params: number,
+  ): void;
+  /**
+   * GRU (rows r, z, n): r = gate(clip(a_r)), z = gate(clip(a_z)), h = (1 − z)·n + z·hPrev with
+   *   reset after (default): n = cell(clip(gx_n + r·s_n)); tape [B, 4H]: r, z, n, s_n;
+   *   RESET_BEFORE: n = cell(clip(gx_n + (r ⊙ hPrev)·W_hnᵀ + b_hn)); tape [B, 3H]: r, z, n.
+   * With RESET_BEFORE, whh holds W_hh packed in two pieces (rows [0, 2H), then rows [2H, 3H)
+   * at whh + packedSize(2H, H) floats), scratch is [B, 4H], and r ⊙ hPrev [B, H] is written to
+   * `rh` (zero rows for inactive rows); rh is unused otherwise. hOut may equal hPrev.
+   */
+  gruStepEx(
+    hOut: number, out: number, ldOut: number, gx: number, hPrev: number,
+    whh: number, bhh: number, scratch: number, B: number, H: number,
+    lengths: number, t: number, tape: number, rh: number, params: number,
+  ): void;
+  /** Backward of rnnStepEx: active rows dG = dh·hidden'(h) (from the tape's h), dh ← 0. */
+  rnnStepBackwardEx(
+    dG: number, dh: number, tape: number, B: number, H: number, lengths: number, t: number,
+    params: number,
+  ): void;
+  /**
+   * Backward of lstmStepEx (as lstmStepBackward, with the block's activations' derivatives
+   * taken from their outputs, the peephole paths, and f = 1 − i with INPUT_FORGET: dG_f = 0).
+   * With peepholes and DPEEP ≠ 0, the peephole gradient [3, H] at DPEEP is accumulated.
+   */
+  lstmStepBackwardEx(
+    dG: number, dh: number, dc: number, tape: number, cPrev: number, ldcPrev: number,
+    B: number, H: number, lengths: number, t: number, params: number,
+  ): void;
+  /**
+   * Backward of gruStepEx. Reset after: as gruStepBackward. RESET_BEFORE: dGx = dS = (dA_r, dA_z,
+   * dA_n), with d(r ⊙ hPrev) = dA_n · W_hn (whnT: W_hn packed by packRows) in drh [B, H];
+   * dh ← dh·z + d(r ⊙ hPrev) ⊙ r (the caller adds (dA_r, dA_z) · W_h(r,z)).
+   */
+  gruStepBackwardEx(
+    dGx: number, dS: number, dh: number, tape: number, hPrev: number, whnT: number, drh: number,
+    B: number, H: number, lengths: number, t: number, params: number,
+  ): void;
   /**
    * Softmax cross-entropy over logits [n, c] and int32 targets [n], fused with its gradient.
    * Per row (target ≠ ignoreIndex): lse = log Σ exp(x); loss[i] = (1 − ε)(lse − x_t) + ε(lse − mean(x));
@@ -217,8 +289,28 @@ export interface Kernels {
   mulInPlace(x: number, y: number, n: number): void;
 }
 
-/** Cell codes of the sequence kernels (assembly/sequence.ts, assembly/threads.ts). */
-export const CELL_CODES = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 } as const;
+/**
+ * Cell codes of the sequence kernels (assembly/sequence.ts; assembly/threads.ts runs 0–3 only):
+ * PyTorch's cells, then the variants that read a cell parameter block.
+ */
+export const CELL_CODES = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3, RNN_EX: 4, LSTM_EX: 5, GRU_EX: 6 } as const;
+
+/** Activation codes in a cell parameter block (assembly/activations.ts). */
+export const ACT_CODES = { sigmoid: 0, tanh: 1, relu: 2, hardSigmoid: 3 } as const;
+
+/**
+ * The cell parameter block of the variant kernels: 8 four-byte words at a 4-byte aligned
+ * address. GATE, CELL, HIDDEN: activation codes (ACT_CODES) of the gates (LSTM i, f, o; GRU r,
+ * z), of the candidate (LSTM g, GRU n) and of the RNN's h or the LSTM's output (applied to c).
+ * CLIP: float32, > 0 clips every pre-activation to [−CLIP, CLIP], 0 = none. FLAGS: PEEPHOLES,
+ * INPUT_FORGET (LSTM), RESET_BEFORE (GRU: the reset gate before the recurrent product).
+ * PEEP: byte address of the LSTM peephole weights [3, H] (rows i, f, o); DPEEP: of their
+ * gradient, accumulated by the backward kernels (0: none).
+ */
+export const CELL_PARAMS = {
+  words: 8, GATE: 0, CELL: 1, HIDDEN: 2, CLIP: 3, FLAGS: 4, PEEP: 5, DPEEP: 6,
+  PEEPHOLES: 1, INPUT_FORGET: 2, RESET_BEFORE: 4,
+} as const;
 
 /** Every kernel a Wasm module exports and the JS backend implements: exactly the keys of Kernels. */
 export const KERNEL_NAMES = [
@@ -226,6 +318,7 @@ export const KERNEL_NAMES = [
   'embedding', 'tanh', 'sigmoid',
   'gemmEx', 'packRows', 'transpose', 'colSum', 'lstmStepTrain', 'gruStepTrain', 'rnnStepTrain',
   'lstmStepBackward', 'gruStepBackward', 'rnnStepBackward',
+  'rnnStepEx', 'lstmStepEx', 'gruStepEx', 'rnnStepBackwardEx', 'lstmStepBackwardEx', 'gruStepBackwardEx',
   'crossEntropy', 'mseSum', 'bceWithLogitsSum', 'sgdStep', 'adamStep', 'rmspropStep',
   'sumSquares', 'scale', 'clampValues', 'mulInPlace',
 ] as const satisfies ReadonlyArray<keyof Kernels>;

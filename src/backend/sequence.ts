@@ -41,6 +41,8 @@ export interface SequenceRun {
   /** Training: the tape [T, B, tapeWidth·H] and h history [T, B, H] (0 for inference). */
   tape: number;
   hist: number;
+  /** The cell parameter block of a variant cell (kernels.ts CELL_PARAMS), 0 for PyTorch's cells. */
+  params: number;
 }
 
 /** Recurrent multiply-adds per step below which a layer stays on one thread. */
@@ -57,12 +59,13 @@ export function setParallelMinMacs(n: number): number {
  * Runs one SequenceRun. Inference on a pool runs the parallel kernels when the per-step work
  * is at least PARALLEL_MIN_MACS (below that the two barriers per step cost more than the halved
  * product) and the pool is available (not closed by a failure, not paused by its
- * ContentionGuard); their bits equal the one-thread loop's. Training runs on the caller's thread.
+ * ContentionGuard); their bits equal the one-thread loop's. Training and the cell variants
+ * (params ≠ 0: the threads' `seq` kernel runs PyTorch's cells only) run on the caller's thread.
  */
 export function runSequence(ks: Kernels, pool: ThreadPool | undefined, r: SequenceRun): void {
   const GH = r.gates * r.H;
   const rev = r.reverse ? 1 : 0;
-  if (pool && r.tape === 0 && r.B * GH * r.H >= PARALLEL_MIN_MACS && pool.available) {
+  if (pool && r.tape === 0 && r.params === 0 && r.B * GH * r.H >= PARALLEL_MIN_MACS && pool.available) {
     if (r.T === 1) {
       // A streaming step: the projection is fused into the step (one call, one dispatch).
       pool.run('seq', r.cell, 1, 0, r.h, r.c, r.out, r.ldOut, r.gx, r.whh, r.bhh, r.scratch, r.B, r.H, r.lengths, r.x, r.wih, r.bih, r.I);
@@ -73,5 +76,5 @@ export function runSequence(ks: Kernels, pool: ThreadPool | undefined, r: Sequen
     return;
   }
   ks.gemm(r.gx, r.x, r.wih, r.bih, r.T * r.B, GH, r.I);
-  ks.sequence(r.cell, r.T, rev, r.h, r.c, r.out, r.ldOut, r.gx, r.whh, r.bhh, r.scratch, r.B, r.H, r.lengths, r.tape, r.hist);
+  ks.sequence(r.cell, r.T, rev, r.h, r.c, r.out, r.ldOut, r.gx, r.whh, r.bhh, r.scratch, r.B, r.H, r.lengths, r.tape, r.hist, r.params);
 }

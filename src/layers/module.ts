@@ -117,11 +117,29 @@ export abstract class Module {
   /** @internal Restores what _rngState() returned. */
   _setRngState(_state: number): void {}
 
-  /** Sets training mode on this module and every descendant (PyTorch's train()). */
+  /**
+   * Sets training mode on this module and every descendant (PyTorch's train()). Refuses (and
+   * changes nothing) when a module cannot train (see trainingRefusal).
+   */
   train(mode = true): this {
     if (typeof mode !== 'boolean') throw new TypeError(`${this.constructor.name}.train: mode must be a boolean, got ${typeName(mode)}`);
-    for (const [, m] of this.namedModules()) m.training = mode;
+    const modules = this.namedModules();
+    if (mode) {
+      for (const [name, m] of modules) {
+        const refusal = m.trainingRefusal();
+        if (refusal !== null) throw new Error(`${this.constructor.name}.train: ${name ? `'${name}' (${m.constructor.name}): ` : ''}${refusal}`);
+      }
+    }
+    for (const [, m] of modules) m.training = mode;
     return this;
+  }
+
+  /**
+   * Why this module cannot train (a message naming the option), or null. Layers whose
+   * options have no backward implemented override it; their training forwards refuse too.
+   */
+  protected trainingRefusal(): string | null {
+    return null;
   }
 
   /** Inference mode for this module and every descendant (PyTorch's eval()). */

@@ -7,8 +7,13 @@
  * (recurrent/cells.ts), the workspace planner (recurrent/plan.ts), input validation
  * (recurrent/validate.ts), the packed weights (recurrent/weights.ts) and backpropagation
  * through time (recurrent/bptt.ts).
+ *
+ * Variant options (ONNX's and Keras's cells: activations, clip, LSTM peepholes and inputForget,
+ * GRU resetAfter) select a row of the cell table; the layer only writes that row's parameter
+ * block for the kernels and never branches on the options.
  */
 import type { Backend } from '../backend/index.js';
+import { CELL_PARAMS } from '../backend/kernels.js';
 import { Random } from '../random.js';
 import { gradEnabled, noteBackward } from '../autograd/graph.js';
 import { Tensor, type TensorLike } from '../tensor.js';
@@ -16,19 +21,21 @@ import { Module, type Saved } from './module.js';
 import { fmt, seedOf } from './options.js';
 import { transposeBT, transposeTB } from './recurrent/batch-first.js';
 import { backpropagate } from './recurrent/bptt.js';
-import { CELLS, type Cell } from './recurrent/cells.js';
+import { cellFor, writeCellParams, type Cell, type CellVariant } from './recurrent/cells.js';
 import { backwardWork, forwardWork, savedBuffers, stepWork, trainWork, type Dims, type SavedBuffers } from './recurrent/plan.js';
 import type {
-  ForwardOptions, LSTMResult, RNNBaseOptions, RNNGradients, RNNMode, RNNOptions, RNNResult, RNNState, StepState,
+  CellActivation, CellActivations, ForwardOptions, GRUOptions, LSTMOptions, LSTMResult, RNNBaseOptions, RNNGradients,
+  RNNMode, RNNOptions, RNNResult, RNNState, StepState,
 } from './recurrent/types.js';
 import {
-  parseConfig, parseForwardOptions, parseGradOutput, parseInput, parseState, parseStateBatch, parseStep, stateTensors,
-  type Config,
+  checkKeys, parseConfig, parseForwardOptions, parseGradOutput, parseInput, parseState, parseStateBatch, parseStep,
+  parseVariant, stateTensors, type Config,
 } from './recurrent/validate.js';
 import { PackedWeights, type DirectionParams } from './recurrent/weights.js';
 
 export type {
-  ForwardOptions, LSTMResult, RNNBaseOptions, RNNGradients, RNNMode, RNNOptions, RNNResult, RNNState, StepState,
+  CellActivation, CellActivations, ForwardOptions, GRUOptions, LSTMOptions, LSTMResult, RNNBaseOptions, RNNGradients,
+  RNNMode, RNNOptions, RNNResult, RNNState, StepState,
 } from './recurrent/types.js';
 export { setParallelMinMacs } from '../backend/sequence.js';
 
@@ -43,6 +50,7 @@ interface RecurrentSaved extends Saved {
 }
 
 export abstract class RNNBase extends Module {
+  /** PyTorch's mode: 'LSTM', 'GRU', or 'RNN_RELU' for an RNN with relu and 'RNN_TANH' otherwise. */
   readonly mode: RNNMode;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -51,8 +59,12 @@ export abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  /** ONNX's cell clip (see RNNBaseOptions.clip), or null. */
+  readonly clip: number | null;
 
   private readonly cell: Cell;
+  /** The variant options, resolved (PyTorch's values where not given). */
+  protected readonly variant: CellVariant;
   private readonly cfg: Config;
   /** Per (layer, direction) k = layer·D + direction: the four parameters. */
   private readonly dirs: DirectionParams[] = [];
@@ -61,12 +73,16 @@ export abstract class RNNBase extends Module {
   private saved: RecurrentSaved | null = null;
   private dropoutRng: Random;
 
-  protected constructor(mode: RNNMode, opts: RNNOptions, extraKeys: readonly string[] = []) {
+  /** `hidden`: the RNN's activation from its nonlinearity option. */
+  protected constructor(mode: RNNMode, opts: RNNBaseOptions, extraKeys: readonly string[] = [], hidden?: CellActivation) {
     super();
     const layer = this.constructor.name;
-    this.cell = CELLS[mode];
-    this.cfg = parseConfig(layer, this.cell, opts, extraKeys);
-    this.mode = mode;
+    checkKeys(layer, opts, extraKeys);
+    this.variant = parseVariant(layer, mode, opts as unknown as Record<string, unknown>, hidden);
+    this.cell = cellFor(mode, this.variant);
+    this.cfg = parseConfig(layer, this.cell, opts);
+    this.clip = this.variant.clip;
+    this.mode = this.cell.mode;
     ({
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias,
       batchFirst: this.batchFirst, dropout: this.dropout, bidirectional: this.bidirectional,
@@ -81,10 +97,12 @@ export abstract class RNNBase extends Module {
           wHh: this.addParam(`weight_hh_${sfx}`, [GH, this.hiddenSize]),
           bIh: this.bias ? this.addParam(`bias_ih_${sfx}`, [GH]) : null,
           bHh: this.bias ? this.addParam(`bias_hh_${sfx}`, [GH]) : null,
+          peep: this.cell.peepholes ? this.addParam(`weight_peephole_${sfx}`, [3, this.hiddenSize]) : null,
         });
       }
     }
-    // The ParamSpecs were pushed layer by layer as PyTorch orders them (w_ih, w_hh, b_ih, b_hh).
+    // The ParamSpecs were pushed layer by layer as PyTorch orders them (w_ih, w_hh, b_ih, b_hh),
+    // each (layer, direction)'s peephole weights after its four.
     const rng = new Random(this.cfg.seed);
     const k = 1 / Math.sqrt(this.hiddenSize);
     this.initParams((_s, out) => {
@@ -97,9 +115,30 @@ export abstract class RNNBase extends Module {
     this.packed.invalidate();
   }
 
+  /** The options that rebuild this layer, the variant options only where they differ from PyTorch's. */
   override getConfig(): Record<string, unknown> {
     const { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional } = this;
-    return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional };
+    const config: Record<string, unknown> = { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional };
+    if (this.clip !== null) config.clip = this.clip;
+    return config;
+  }
+
+  /**
+   * Training refuses a variant whose backward is not implemented (so no gradient is silently
+   * wrong). Checked by train() and by every training forward.
+   */
+  protected override trainingRefusal(): string | null {
+    const what = this.cell.untrainable;
+    if (what === null) return null;
+    return `training is not supported with ${what} = ${JSON.stringify(this.getConfig()[what])} ` +
+      '(its backward is not implemented); use the layer for inference (eval(), or forward without training)';
+  }
+
+  /** Byte address of direction k's cell parameter block in `blocks` (0: PyTorch's cells), written now. */
+  private cellParams(be: Backend, blocks: number, k: number, grad: boolean): number {
+    const at = blocks === 0 ? 0 : blocks + k * CELL_PARAMS.words * 4;
+    const peep = this.dirs[k].peep;
+    return writeCellParams(be.arena, at, this.cell, peep ? this.paramPtr(peep) : 0, peep && grad ? this.gradPtr(peep) : 0);
   }
 
   override _rngState(): number | null {
@@ -125,7 +164,9 @@ export abstract class RNNBase extends Module {
   }
 
   private packForward(be: Backend, fn: string): void {
-    this.packed.forward.ensure(be, this.dirs, (s) => this.paramPtr(s), (n) => this.reserve(be, n, fn, 'its packed weights'));
+    this.packed.forward.ensure(
+      be, this.dirs, (s) => this.paramPtr(s), (n) => this.reserve(be, n, fn, 'its packed weights'), this.cell.hBlocks * this.hiddenSize,
+    );
   }
 
   /**
@@ -143,6 +184,8 @@ export abstract class RNNBase extends Module {
     const { lengths, training: trainingOpt } = parseForwardOptions(name, options, B, T, unbatched);
     // Training mode records for backward (and draws dropout masks); noGrad() turns both off.
     const training = (trainingOpt ?? this.training) && gradEnabled();
+    const refusal = training ? this.trainingRefusal() : null;
+    if (refusal !== null) throw new Error(`${fn}: ${refusal}`);
 
     const be = this.bind(fn);
     const dims = this.dims(B, T);
@@ -181,7 +224,8 @@ export abstract class RNNBase extends Module {
           h: work.h + k * BH * 4, c: cell.hasCellState ? work.c + k * BH * 4 : 0,
           whh: this.packed.forward.hhAt(k), bhh: bHh ? this.paramPtr(bHh) : 0, scratch: work.s,
           out: outPtr + d * H * 4, ldOut: DH, lengths: lengths ? io.len : 0,
-          tape: rec ? io.tape + k * tapeStep : 0, hist: rec ? io.hist + k * TB * H * 4 : 0,
+          tape: rec ? io.tape + k * tapeStep : 0, hist: rec ? io.hist + k * cell.histories * TB * H * 4 : 0,
+          params: this.cellParams(be, work.cp, k, false),
         });
       }
       if (rec && io.masks !== 0 && l < L - 1) this.dropMask(be, outPtr, io.masks + l * TB * DH * 4, TB * DH);
@@ -255,11 +299,14 @@ export abstract class RNNBase extends Module {
     const work = plan.at(this.workspace(be, plan.floats, fn));
     // Reserve the gradient block and the transposed weights before anything is written.
     this.gradPtr(this.dirs[0].wIh);
-    this.packed.backward.ensure(be, this.dirs, (s) => this.paramPtr(s), (n) => this.reserve(be, n, fn, 'its packed weights'));
+    this.packed.backward.ensure(
+      be, this.dirs, (s) => this.paramPtr(s), (n) => this.reserve(be, n, fn, 'its packed weights'), this.cell.hBlocks * this.hiddenSize,
+    );
     const res = backpropagate({
       be, cfg: this.cfg, cell: this.cell, dirs: this.dirs, packed: this.packed, work, saved: rec.buffers,
       lengths: rec.lengths, B: rec.B, T: rec.T, unbatched: rec.unbatched,
       param: (s) => this.paramPtr(s), grad: (s) => this.gradPtr(s),
+      cellParams: (k) => this.cellParams(be, work.cp, k, true),
       gradOutput, gradH, gradC,
     });
     this.saveRelease(rec);
@@ -305,7 +352,7 @@ export abstract class RNNBase extends Module {
         x: inPtr, wih: this.packed.forward.ihAt(l), bih: bIh ? this.paramPtr(bIh) : 0, gx: w.gx,
         h: w.h + l * BH * 4, c: cell.hasCellState ? w.c + l * BH * 4 : 0,
         whh: this.packed.forward.hhAt(l), bhh: bHh ? this.paramPtr(bHh) : 0, scratch: w.s,
-        out: outPtr, ldOut: H, lengths: 0, tape: 0, hist: 0,
+        out: outPtr, ldOut: H, lengths: 0, tape: 0, hist: 0, params: this.cellParams(be, w.cp, l, false),
       });
       inPtr = outPtr;
       inSize = H;
@@ -330,46 +377,100 @@ function normalize<O extends RNNBaseOptions>(a: Ctor<O>, hiddenSize?: number, re
   return a;
 }
 
-/** Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), act = tanh or relu. */
+/**
+ * Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), act = tanh or relu (PyTorch's
+ * nonlinearity), or any of activations.hidden (sigmoid, hardSigmoid too).
+ */
 export class RNN extends RNNBase {
-  readonly nonlinearity: 'tanh' | 'relu';
+  /** The activation (PyTorch's nonlinearity, or activations.hidden). */
+  readonly nonlinearity: CellActivation;
   constructor(options: RNNOptions);
   constructor(inputSize: number, hiddenSize: number, options?: Omit<RNNOptions, 'inputSize' | 'hiddenSize'>);
   constructor(a: Ctor<RNNOptions>, hiddenSize?: number, rest?: Partial<RNNOptions>) {
     const opts = normalize(a, hiddenSize, rest);
     const nl = opts !== null && typeof opts === 'object' ? opts.nonlinearity ?? 'tanh' : 'tanh';
     if (nl !== 'tanh' && nl !== 'relu') {
-      throw new RangeError(`${new.target.name}: nonlinearity must be 'tanh' or 'relu', got ${fmt(nl)}`);
+      throw new RangeError(
+        `${new.target.name}: nonlinearity must be 'tanh' or 'relu', got ${fmt(nl)}` +
+          (typeof nl === 'string' ? ` (other activations: activations: { hidden: ${fmt(nl)} })` : ''),
+      );
     }
-    super(nl === 'relu' ? 'RNN_RELU' : 'RNN_TANH', opts, ['nonlinearity']);
-    this.nonlinearity = nl;
+    super(nl === 'relu' ? 'RNN_RELU' : 'RNN_TANH', opts, ['nonlinearity'], nl);
+    this.nonlinearity = this.variant.hidden;
   }
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), nonlinearity: this.nonlinearity };
+    const act = this.nonlinearity;
+    return { ...super.getConfig(), ...(act === 'tanh' || act === 'relu' ? { nonlinearity: act } : { activations: { hidden: act } }) };
   }
   forward(x: TensorLike, h0?: TensorLike | RNNState, options: ForwardOptions = {}): RNNResult {
     return this.run(x, h0, options);
   }
 }
 
-/** LSTM with PyTorch's gate order (i, f, g, o). */
+/** The activations that differ from PyTorch's, for getConfig (undefined when none do). */
+function customActivations(v: CellVariant, slots: readonly ('gate' | 'cell' | 'hidden')[]): CellActivations | undefined {
+  const d = { gate: 'sigmoid', cell: 'tanh', hidden: 'tanh' } as const;
+  const out: CellActivations = {};
+  for (const k of slots) if (v[k] !== d[k]) out[k] = v[k];
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * LSTM with PyTorch's gate order (i, f, g, o), and the variants: peepholes, inputForget (f = 1 − i),
+ * activations { gate, cell, hidden } and clip (see LSTMOptions).
+ */
 export class LSTM extends RNNBase {
-  constructor(options: RNNBaseOptions);
-  constructor(inputSize: number, hiddenSize: number, options?: Omit<RNNBaseOptions, 'inputSize' | 'hiddenSize'>);
-  constructor(a: Ctor<RNNBaseOptions>, hiddenSize?: number, rest?: Partial<RNNBaseOptions>) {
-    super('LSTM', normalize(a, hiddenSize, rest));
+  /** Whether the gates see the cell state (weight_peephole_l{k} [3, H], rows i, f, o). */
+  readonly peepholes: boolean;
+  /** Whether the forget gate is 1 − the input gate. */
+  readonly inputForget: boolean;
+  /** The activations of the gates (i, f, o), the candidate g and the output (applied to c). */
+  readonly activations: Readonly<Required<CellActivations>>;
+  constructor(options: LSTMOptions);
+  constructor(inputSize: number, hiddenSize: number, options?: Omit<LSTMOptions, 'inputSize' | 'hiddenSize'>);
+  constructor(a: Ctor<LSTMOptions>, hiddenSize?: number, rest?: Partial<LSTMOptions>) {
+    super('LSTM', normalize(a, hiddenSize, rest), ['peepholes', 'inputForget']);
+    ({ peepholes: this.peepholes, inputForget: this.inputForget } = this.variant);
+    const { gate, cell, hidden } = this.variant;
+    this.activations = Object.freeze({ gate, cell, hidden });
+  }
+  override getConfig(): Record<string, unknown> {
+    const config = super.getConfig();
+    if (this.peepholes) config.peepholes = true;
+    if (this.inputForget) config.inputForget = true;
+    const acts = customActivations(this.variant, ['gate', 'cell', 'hidden']);
+    if (acts) config.activations = acts;
+    return config;
   }
   forward(x: TensorLike, state?: RNNState, options: ForwardOptions = {}): LSTMResult {
     return this.run(x, state, options) as LSTMResult;
   }
 }
 
-/** GRU with PyTorch's gate order (r, z, n) and n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). */
+/**
+ * GRU with PyTorch's gate order (r, z, n) and n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), or
+ * with resetAfter: false n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn); activations { gate, cell }
+ * and clip (see GRUOptions).
+ */
 export class GRU extends RNNBase {
-  constructor(options: RNNBaseOptions);
-  constructor(inputSize: number, hiddenSize: number, options?: Omit<RNNBaseOptions, 'inputSize' | 'hiddenSize'>);
-  constructor(a: Ctor<RNNBaseOptions>, hiddenSize?: number, rest?: Partial<RNNBaseOptions>) {
-    super('GRU', normalize(a, hiddenSize, rest));
+  /** false: the reset gate before the recurrent product (ONNX linear_before_reset=0). */
+  readonly resetAfter: boolean;
+  /** The activations of the gates (r, z) and of the candidate n. */
+  readonly activations: Readonly<Required<Pick<CellActivations, 'gate' | 'cell'>>>;
+  constructor(options: GRUOptions);
+  constructor(inputSize: number, hiddenSize: number, options?: Omit<GRUOptions, 'inputSize' | 'hiddenSize'>);
+  constructor(a: Ctor<GRUOptions>, hiddenSize?: number, rest?: Partial<GRUOptions>) {
+    super('GRU', normalize(a, hiddenSize, rest), ['resetAfter']);
+    this.resetAfter = this.variant.resetAfter;
+    const { gate, cell } = this.variant;
+    this.activations = Object.freeze({ gate, cell });
+  }
+  override getConfig(): Record<string, unknown> {
+    const config = super.getConfig();
+    if (!this.resetAfter) config.resetAfter = false;
+    const acts = customActivations(this.variant, ['gate', 'cell']);
+    if (acts) config.activations = acts;
+    return config;
   }
   forward(x: TensorLike, h0?: TensorLike | RNNState, options: ForwardOptions = {}): RNNResult {
     return this.run(x, h0, options);

@@ -3,9 +3,12 @@
  * numbers. Recurrent layers become one ONNX LSTM / GRU / RNN node per layer (gate rows in ONNX's
  * order, zero initial state), wired the way torch.onnx.export wires them: time-major, Y squeezed
  * (one direction) or transposed and reshaped (two) into the next layer's input, and the layers'
- * final states concatenated into h_n (and c_n).
+ * final states concatenated into h_n (and c_n). The cell variants map to the node's attributes:
+ * clip → clip, activations → activations (ONNX names, per direction), LSTM inputForget →
+ * input_forget=1 and peepholes → input P (rows i, o, f), GRU resetAfter → linear_before_reset
+ * (PyTorch's GRU is 1).
  */
-import { Embedding, GRU, LSTM, LanguageModel, Linear, Module, RNN, type RNNBase, type Tensor } from '../index.js';
+import { Embedding, GRU, LSTM, LanguageModel, Linear, Module, RNN, type CellActivation, type RNNBase, type Tensor } from '../index.js';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { onnx } from './proto.js';
 
@@ -26,6 +29,9 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** For each ONNX gate block (LSTM i,o,f,c; GRU z,r,h), the PyTorch block (i,f,g,o; r,z,n) it comes from. */
 const ONNX_FROM_TORCH: Readonly<Record<'LSTM' | 'GRU' | 'RNN', readonly number[]>> = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2], RNN: [0] };
+/** For each ONNX peephole row (i, o, f), our weight_peephole row (i, f, o) it comes from. */
+const ONNX_PEEP_FROM_TORCH = [0, 2, 1];
+const ONNX_ACT: Readonly<Record<CellActivation, string>> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', hardSigmoid: 'HardSigmoid' };
 
 type Dim = number | string;
 
@@ -98,6 +104,7 @@ function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxTypes.IValu
 }
 
 const attrInt = (name: string, i: number): OnnxTypes.IAttributeProto => ({ name, type: AT.INT, i });
+const attrFloat = (name: string, f: number): OnnxTypes.IAttributeProto => ({ name, type: AT.FLOAT, f });
 const attrInts = (name: string, ints: number[]): OnnxTypes.IAttributeProto => ({ name, type: AT.INTS, ints });
 const attrString = (name: string, s: string): OnnxTypes.IAttributeProto => ({ name, type: AT.STRING, s: new TextEncoder().encode(s) });
 const attrStrings = (name: string, list: string[]): OnnxTypes.IAttributeProto => ({
@@ -241,8 +248,25 @@ function linear(g: GraphBuilder, m: Linear, x: Flow, prefix: string, out: string
   return { name, dtype: FLOAT, shape };
 }
 
-/** Options of the core's coming layer variants, which this exporter does not write yet. */
-const VARIANT_PROPS = ['resetAfter', 'peepholes', 'clip', 'inputForget', 'activations'] as const;
+/**
+ * The node's variant attributes and extra parameters for a layer: the ONNX activation list of one
+ * direction (null: ONNX's defaults), clip, input_forget, linear_before_reset, peepholes.
+ */
+function variantOf(m: RNNBase, op: 'LSTM' | 'GRU' | 'RNN'): { acts: string[] | null; clip: number | null; inputForget: boolean; lbr: number; peepholes: boolean } {
+  const clip = m.clip;
+  if (m instanceof LSTM) {
+    const { gate, cell, hidden } = m.activations;
+    const custom = gate !== 'sigmoid' || cell !== 'tanh' || hidden !== 'tanh';
+    return { acts: custom ? [gate, cell, hidden].map((a) => ONNX_ACT[a]) : null, clip, inputForget: m.inputForget, lbr: 0, peepholes: m.peepholes };
+  }
+  if (m instanceof GRU) {
+    const { gate, cell } = m.activations;
+    const custom = gate !== 'sigmoid' || cell !== 'tanh';
+    return { acts: custom ? [gate, cell].map((a) => ONNX_ACT[a]) : null, clip, inputForget: false, lbr: m.resetAfter ? 1 : 0, peepholes: false };
+  }
+  if (op !== 'RNN' || !(m instanceof RNN)) throw new TypeError(`exportOnnx: cannot export a ${m.constructor.name}`);
+  return { acts: [ONNX_ACT[m.nonlinearity]], clip, inputForget: false, lbr: 0, peepholes: false };
+}
 
 function recurrent(g: GraphBuilder, m: RNNBase, x: Flow, prefix: string, out: string, hName: string, cName: string, where: string): Flow {
   const op = m.mode === 'LSTM' ? 'LSTM' : m.mode === 'GRU' ? 'GRU' : 'RNN';
@@ -251,17 +275,14 @@ function recurrent(g: GraphBuilder, m: RNNBase, x: Flow, prefix: string, out: st
   if (x.shape.length !== 3 || (typeof last === 'number' && last !== m.inputSize)) {
     throw new RangeError(`exportOnnx: ${where} takes [T, B, ${m.inputSize}], but the previous item gives [${x.shape.join(', ')}]`);
   }
-  for (const k of VARIANT_PROPS) {
-    const v = (m as unknown as Record<string, unknown>)[k];
-    const plain = v === undefined || v === null || v === false || (k === 'resetAfter' && v === true);
-    if (!plain) throw new TypeError(`exportOnnx: not supported yet: ${where} with ${k} = ${JSON.stringify(v)}`);
-  }
+  const v = variantOf(m, op);
   const sd = m.stateDict();
   const expected = new Set<string>();
   const sfx = (l: number, d: number): string => `l${l}${d === 1 ? '_reverse' : ''}`;
   for (let l = 0; l < L; l++) {
     for (let d = 0; d < D; d++) {
       for (const p of m.bias ? ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] : ['weight_ih', 'weight_hh']) expected.add(`${p}_${sfx(l, d)}`);
+      if (v.peepholes) expected.add(`weight_peephole_${sfx(l, d)}`);
     }
   }
   for (const k of Object.keys(sd)) {
@@ -280,6 +301,7 @@ function recurrent(g: GraphBuilder, m: RNNBase, x: Flow, prefix: string, out: st
     const inSize = l === 0 ? m.inputSize : D * H;
     const W = new Float32Array(D * G * H * inSize), R = new Float32Array(D * G * H * H);
     const Bv = m.bias ? new Float32Array(D * 2 * G * H) : null;
+    const Pv = v.peepholes ? new Float32Array(D * 3 * H) : null;
     for (let d = 0; d < D; d++) {
       const s = sfx(l, d);
       reorder(sd[`weight_ih_${s}`].data, W.subarray(d * G * H * inSize), from, H * inSize);
@@ -288,11 +310,13 @@ function recurrent(g: GraphBuilder, m: RNNBase, x: Flow, prefix: string, out: st
         reorder(sd[`bias_ih_${s}`].data, Bv.subarray(d * 2 * G * H), from, H);
         reorder(sd[`bias_hh_${s}`].data, Bv.subarray(d * 2 * G * H + G * H), from, H);
       }
+      if (Pv) reorder(sd[`weight_peephole_${s}`].data, Pv.subarray(d * 3 * H), ONNX_PEEP_FROM_TORCH, H);
     }
     const base = `${prefix}/${op}_l${l}`;
     const wName = g.floats(`${base}/W`.replace(/^\//, ''), W, [D, G * H, inSize]);
     const rName = g.floats(`${base}/R`.replace(/^\//, ''), R, [D, G * H, H]);
     const bName = Bv ? g.floats(`${base}/B`.replace(/^\//, ''), Bv, [D, 2 * G * H]) : '';
+    const pName = Pv ? g.floats(`${base}/P`.replace(/^\//, ''), Pv, [D, 3 * H]) : '';
     const y = g.name(`${base}_Y`);
     const yh = g.name(L === 1 ? hName : `${base}_Y_h`);
     const outs = [y, yh];
@@ -300,9 +324,11 @@ function recurrent(g: GraphBuilder, m: RNNBase, x: Flow, prefix: string, out: st
     hs.push(yh);
     if (op === 'LSTM') cs.push(outs[2]);
     const attrs = [attrInt('hidden_size', H), attrString('direction', D === 2 ? 'bidirectional' : 'forward')];
-    if (op === 'GRU') attrs.push(attrInt('linear_before_reset', 1));
-    if (op === 'RNN') attrs.push(attrStrings('activations', Array<string>(D).fill(m.mode === 'RNN_RELU' ? 'Relu' : 'Tanh')));
-    g.node(op, base, [cur, wName, rName, bName], outs, attrs);
+    if (op === 'GRU') attrs.push(attrInt('linear_before_reset', v.lbr));
+    if (v.inputForget) attrs.push(attrInt('input_forget', 1));
+    if (v.clip !== null) attrs.push(attrFloat('clip', v.clip));
+    if (v.acts) attrs.push(attrStrings('activations', Array.from({ length: D }, () => v.acts as string[]).flat()));
+    g.node(op, base, [cur, wName, rName, bName, '', '', '', pName], outs, attrs);
     // Y [T, D, B, H] → [T, B, D·H]: squeeze D = 1, or transpose and merge the last two axes.
     const lastLayer = l === L - 1;
     const next = g.name(lastLayer && !m.batchFirst && out ? out : `${base}_out`);

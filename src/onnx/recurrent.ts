@@ -11,7 +11,7 @@
  * length are zero and the final states come from its last valid step (reverse: the first);
  * a row of length 0 gives zero outputs and zero final states.
  */
-import { GRU, LSTM, RNN, Tensor, type RNNOptions } from '../index.js';
+import { GRU, LSTM, RNN, Tensor, type GRUOptions, type LSTMOptions, type RNNOptions } from '../index.js';
 import { OnnxError, f32, q } from './errors.js';
 import { INT_TYPES, expectType, fail, required, type CompileContext, type Kernel, type NodeInfo, type OpDef } from './kernel.js';
 import { checkSize, shapeStr, type Value } from './value.js';
@@ -160,8 +160,8 @@ function onnxName(a: Act): string {
  * the core does not have yet), the error says which attribute of which node needs it.
  */
 function makeLayer(op: Op, node: NodeInfo, I: number, H: number, bias: boolean, dir: DirectionOptions): Layer {
-  // The variant options (clip, peepholes, …) are not in today's option types: hence the cast.
-  const opts = { inputSize: I, hiddenSize: H, bias, ...dir.options } as RNNOptions;
+  // dir.options holds only the options of this op's class (see recurrentOptions).
+  const opts = { inputSize: I, hiddenSize: H, bias, ...dir.options } as RNNOptions & LSTMOptions & GRUOptions;
   try {
     if (op === 'LSTM') return new LSTM(opts);
     if (op === 'GRU') return new GRU(opts);

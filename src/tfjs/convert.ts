@@ -400,39 +400,14 @@ function recurrentSpec(c: KerasConfig, kind: Recurrent, ctx: Context): Recurrent
   };
 }
 
-/**
- * The one place our recurrent layers are built. Options our layers may not have yet (the
- * variants: `resetAfter`, `activations`) are tried as given; when a layer refuses some as
- * unknown, the import fails saying which Keras settings need them — and works, unchanged, once
- * the layers take them.
- */
+/** The one place our recurrent layers are built (Keras's variants map to our layer options). */
 function makeRecurrent(label: string, kind: Recurrent, base: RNNOptions, spec: RecurrentSpec): RNNBase {
-  const Ctor = kind === 'SimpleRNN' ? RNN : kind === 'LSTM' ? LSTM : GRU;
-  const opts: Record<string, unknown> = { ...base, ...spec.options };
-  const missing: string[] = [];
-  for (;;) {
-    try {
-      // The variant options are not in this version's option types: hence the cast.
-      const layer = new Ctor(opts as unknown as RNNOptions);
-      if (missing.length === 0) return layer;
-      layer.dispose();
-      break;
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      const m = /unknown option '([^']+)'/.exec(msg);
-      if (m && m[1] in spec.sources && !missing.includes(m[1])) {
-        missing.push(m[1]);
-        delete opts[m[1]];
-        continue;
-      }
-      throw new TfjsError(`importTfjs: ${label}: our ${Ctor.name} refused the layer's settings: ${msg}`, label);
-    }
+  const Ctor = (kind === 'SimpleRNN' ? RNN : kind === 'LSTM' ? LSTM : GRU) as unknown as new (o: RNNOptions) => RNNBase;
+  try {
+    return new Ctor({ ...base, ...spec.options } as RNNOptions);
+  } catch (err) {
+    throw new TfjsError(`importTfjs: ${label}: our ${Ctor.name} refused the layer's settings: ${err instanceof Error ? err.message : String(err)}`, label);
   }
-  throw new TfjsError(
-    `importTfjs: not supported yet: ${missing.map((k) => spec.sources[k]).join(', ')} on ${label} ` +
-      `(our ${Ctor.name} has no ${missing.map(q).join(', ')} option${missing.length > 1 ? 's' : ''} in this version of wasm-rnn)`,
-    label,
-  );
 }
 
 /** Keras [rows, G·H] (gate blocks in Keras order) → PyTorch [G·H, rows] (blocks in PyTorch order). */

@@ -8,6 +8,8 @@ import type { Arena } from '../arena.js';
 import type { Kernels } from '../kernels.js';
 import { sigmoid } from './activations.js';
 import { createCellKernels } from './cells.js';
+import { createCellExKernels } from './cells-ex.js';
+import { createCellExGradKernels } from './cells-ex-grad.js';
 import { createGradKernels } from './cells-grad.js';
 import { createGemmKernels } from './gemm.js';
 import { createOptimKernels } from './optim.js';
@@ -18,13 +20,17 @@ export function createJsKernels(arena: Arena): Kernels {
   const gemm = createGemmKernels(arena);
   const cells = createCellKernels(arena, gemm.gemm);
   const grad = createGradKernels(arena);
+  const cellsEx = createCellExKernels(arena, gemm.gemm, gemm.packedSize);
+  const gradEx = createCellExGradKernels(arena, gemm.gemmEx);
   return {
     ...gemm,
     ...cells,
     ...grad,
+    ...cellsEx,
+    ...gradEx,
     ...createOptimKernels(arena),
     ...createTransposeKernels(arena),
-    ...createSequenceKernels(arena, { ...cells, ...grad, gemmEx: gemm.gemmEx }),
+    ...createSequenceKernels(arena, { ...cells, ...grad, ...cellsEx, ...gradEx, gemmEx: gemm.gemmEx, packedSize: gemm.packedSize }),
     embedding(out, table, ids, n, dim) {
       const f = arena.f32;
       const id = arena.i32;

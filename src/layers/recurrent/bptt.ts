@@ -4,7 +4,9 @@
  * pre-activation gate gradients dG_t step by step (carrying dh, dc), then the parameter
  * gradients are accumulated as large GEMMs over all steps at once:
  *   dW_ih += dGᵀ·X,  dW_hh += dSᵀ·H_prev,  db_ih += Σ dG,  db_hh += Σ dS,  dX = dG·W_ih
- * (dS = dG except for the GRU, whose r gates the recurrent n product).
+ * (dS = dG except for the GRU, whose r gates the recurrent n product). A cell whose last gate
+ * blocks take r ⊙ h_{t−1} as recurrent input (Cell.hBlocks) takes those rows of dW_hh from that
+ * second history. Peephole gradients are accumulated by the kernels (the cell parameter block).
  */
 import type { Backend } from '../../backend/index.js';
 import { Tensor } from '../../tensor.js';
@@ -32,6 +34,8 @@ export interface BpttInput {
   /** Byte addresses of a parameter and of its gradient. */
   param: (s: ParamSpec) => number;
   grad: (s: ParamSpec) => number;
+  /** Direction k's cell parameter block for backward (0 for PyTorch's cells). */
+  cellParams: (k: number) => number;
   /** d(loss)/d(output) ([T, B, D·H] time-major or as the output was shaped), or null. */
   gradOutput: Float32Array | null;
   /** d(loss)/d(final h) and d(loss)/d(final c), [L·D, B, H], or null (zeros). */
@@ -68,7 +72,7 @@ export function backpropagate(p: BpttInput): RNNGradients {
     for (let d = 0; d < D; d++) {
       const k = l * D + d;
       const dS = cell.separateRecurrentGrad ? w.dS : w.dG;
-      const hist = sv.hist + k * TB * H * 4;
+      const hist = sv.hist + k * cell.histories * TB * H * 4;
       f = be.arena.f32;
       if (p.gradH) f.set(p.gradH.subarray(k * BH, (k + 1) * BH), w.dh >>> 2);
       else f.fill(0, w.dh >>> 2, (w.dh >>> 2) + BH);
@@ -79,6 +83,7 @@ export function backpropagate(p: BpttInput): RNNGradients {
       ks.sequenceBackward(
         cell.code, T, d, w.dG, dS, w.dh, w.dc, hasDY ? dY + d * H * 4 : 0, DH,
         sv.tape + k * tapeStep, hist, cell.hasCellState ? sv.c0 + k * BH * 4 : 0, packed.backward.hhAt(k), B, H, lenPtr,
+        p.cellParams(k),
       );
       f = be.arena.f32;
       gradH0.set(f.subarray(w.dh >>> 2, (w.dh >>> 2) + BH), k * BH);
@@ -91,8 +96,13 @@ export function backpropagate(p: BpttInput): RNNGradients {
       ks.packRows(w.packTmp, xl, TB, inSize);
       ks.gemmEx(p.grad(wIh), w.dGT, w.packTmp, 0, GH, inSize, TB, TB, 1, 1);
       if (dS !== w.dG) ks.transpose(w.dGT, dS, TB, GH);
-      ks.packRows(w.packTmp, hist, TB, H);
-      ks.gemmEx(p.grad(wHh), w.dGT, w.packTmp, 0, GH, H, TB, TB, 1, 1);
+      // Rows [0, hBlocks·H) of dW_hh from h_{t−1}; the rest (if any) from the second history.
+      for (let q = 0, row = 0; q < cell.histories; q++) {
+        const rows = q === 0 ? Math.min(GH, cell.hBlocks * H) : GH - row;
+        ks.packRows(w.packTmp, hist + q * TB * H * 4, TB, H);
+        ks.gemmEx(p.grad(wHh) + row * H * 4, w.dGT + row * TB * 4, w.packTmp, 0, rows, H, TB, TB, 1, 1);
+        row += rows;
+      }
       if (bIh && bHh) {
         ks.colSum(p.grad(bIh), w.dG, TB, GH, 1);
         ks.colSum(p.grad(bHh), dS, TB, GH, 1);

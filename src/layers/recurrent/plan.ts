@@ -5,7 +5,7 @@
  * their backward), freed by that backward.
  */
 import { layout, type Layout } from '../../backend/layout.js';
-import type { Kernels } from '../../backend/kernels.js';
+import { CELL_PARAMS, type Kernels } from '../../backend/kernels.js';
 import type { Cell } from './cells.js';
 
 /** The sizes every plan derives from. D = directions, G = the cell's gates. */
@@ -20,6 +20,9 @@ export interface Dims {
   dropout: boolean;
 }
 
+/** Words of the cell parameter blocks of `n` (layer, direction)s: none for PyTorch's cells. */
+const cellParams = (d: Dims, n: number): number => (d.cell.variant ? n * CELL_PARAMS.words : 0);
+
 /** Inference forward: everything in the reusable workspace. */
 export function forwardWork(d: Dims) {
   const { T, B, I, H, L, D } = d;
@@ -30,8 +33,9 @@ export function forwardWork(d: Dims) {
     gx: T * B * GH, //         [T, B, G·H]    input projection x·W_ihᵀ + b_ih of one direction
     h: LDBH, //                [L·D, B, H]    hidden state, initial in, final out
     c: d.cell.hasCellState ? LDBH : 0, //     cell state (LSTM), likewise
-    s: B * GH, //              [B, G·H]       recurrent product h·W_hhᵀ + b_hh of a step
+    s: B * d.cell.scratchWidth * H, // [B, G·H]  recurrent product h·W_hhᵀ + b_hh of a step (cell's scratch)
     len: B, //                 [B] int32      valid lengths
+    cp: cellParams(d, L * D), // [L·D, 8] words  variant cells' parameter blocks
   });
 }
 
@@ -43,7 +47,8 @@ export function trainWork(d: Dims) {
     gx: T * B * GH, //         [T, B, G·H]
     h: LDBH, //                [L·D, B, H]
     c: d.cell.hasCellState ? LDBH : 0,
-    s: B * GH, //              [B, G·H]
+    s: B * d.cell.scratchWidth * H, // [B, G·H]
+    cp: cellParams(d, L * D),
   });
 }
 
@@ -56,7 +61,7 @@ export function savedBuffers(d: Dims) {
     y: Array.from({ length: L }, () => TB * D * H), // L × [T, B, D·H] every layer's output
     c0: d.cell.hasCellState ? LDBH : 0, //         [L·D, B, H]       the initial c
     tape: L * D * TB * d.cell.tapeWidth * H, //    [L·D, T, B, W·H]  activated gates (and c) per step
-    hist: L * D * TB * H, //                       [L·D, T, B, H]    h_{t−1} of every step
+    hist: L * D * d.cell.histories * TB * H, //    [L·D, R, T, B, H] h_{t−1} (and r ⊙ h_{t−1}) of every step
     masks: d.dropout && L > 1 ? (L - 1) * TB * D * H : 0, // [L−1, T, B, D·H] inter-layer dropout
     len: B, //                                     [B] int32
   });
@@ -64,7 +69,7 @@ export function savedBuffers(d: Dims) {
 
 /** Backward's scratch (the reusable workspace; forward's work area is dead by then). */
 export function backwardWork(d: Dims, ks: Kernels) {
-  const { T, B, I, H, D } = d;
+  const { T, B, I, H, L, D } = d;
   const TB = T * B, GH = d.cell.gates * H, maxIn = Math.max(I, D * H);
   return layout({
     dA: TB * maxIn, //    [T, B, max(I, D·H)]  gradient w.r.t. a layer's output, then its input …
@@ -75,6 +80,7 @@ export function backwardWork(d: Dims, ks: Kernels) {
     dh: B * H, //         [B, H]               gradient w.r.t. the running h
     dc: B * H, //         [B, H]               and c (LSTM)
     packTmp: Math.max(ks.packedSize(maxIn, TB), ks.packedSize(H, TB)), // X or H_prev packed as Wᵀ
+    cp: cellParams(d, L * D), // [L·D, 8] words     cell parameter blocks
   });
 }
 
@@ -88,7 +94,8 @@ export function stepWork(d: Dims) {
     y: [B * H, B * H], //    2 × [B, H]  layer outputs, alternating
     h: L * B * H, //         [L, B, H]
     c: d.cell.hasCellState ? L * B * H : 0,
-    s: B * GH, //            [B, G·H]
+    s: B * d.cell.scratchWidth * H, // [B, G·H]
+    cp: cellParams(d, L),
   });
 }
 

@@ -5,11 +5,69 @@
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../../tensor.js';
 import { MAX_MEMORY_BYTES } from '../../backend/backend.js';
 import { formatBytes } from '../../backend/arena.js';
-import { bool, checkFits, checkOptions, fmt, positiveInt, seedOf } from '../options.js';
-import type { Cell } from './cells.js';
-import type { ForwardOptions, RNNBaseOptions, RNNState, StepState } from './types.js';
+import { bool, checkFits, checkOptions, fmt, oneOf, positiveInt, seedOf } from '../options.js';
+import { DEFAULT_ACTIVATIONS, kindOf, type Cell, type CellVariant } from './cells.js';
+import type { CellActivation, ForwardOptions, RNNBaseOptions, RNNMode, RNNState, StepState } from './types.js';
 
-export const BASE_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'seed'];
+export const BASE_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'seed', 'clip', 'activations'];
+
+/** The options of one recurrent class only, and the class they belong to (for the error message). */
+const CLASS_OPTIONS: Readonly<Record<string, string>> = {
+  nonlinearity: 'RNN', peepholes: 'LSTM', inputForget: 'LSTM', resetAfter: 'GRU',
+};
+
+const ACTIVATIONS: readonly CellActivation[] = ['sigmoid', 'tanh', 'relu', 'hardSigmoid'];
+
+/** Which keys of `activations` each kind takes. */
+const ACTIVATION_SLOTS: Readonly<Record<'RNN' | 'LSTM' | 'GRU', readonly (keyof CellVariant & ('gate' | 'cell' | 'hidden'))[]>> = {
+  RNN: ['hidden'], LSTM: ['gate', 'cell', 'hidden'], GRU: ['gate', 'cell'],
+};
+
+/**
+ * The variant options of a layer (clip, activations, and the kind's own: LSTM peepholes and
+ * inputForget, GRU resetAfter), checked, with PyTorch's defaults filled in. `hidden` is the
+ * RNN's activation from its nonlinearity option (which activations.hidden must agree with).
+ */
+export function parseVariant(layer: string, mode: RNNMode, opts: Record<string, unknown>, nonlinearity?: CellActivation): CellVariant {
+  const kind = kindOf(mode);
+  const clipIn = opts.clip;
+  let clip: number | null = null;
+  if (clipIn !== undefined) {
+    if (typeof clipIn !== 'number') throw new TypeError(`${layer}: clip must be a positive finite number, got ${fmt(clipIn)}`);
+    if (!(clipIn > 0) || !Number.isFinite(clipIn)) throw new RangeError(`${layer}: clip must be a positive finite number, got ${fmt(clipIn)}`);
+    clip = clipIn;
+  }
+  const acts: { gate: CellActivation; cell: CellActivation; hidden: CellActivation } = { ...DEFAULT_ACTIVATIONS[kind] };
+  if (nonlinearity) acts.hidden = nonlinearity;
+  const given = opts.activations;
+  if (given !== undefined) {
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+      throw new TypeError(`${layer}: activations must be an object like { ${ACTIVATION_SLOTS[kind].map((k) => `${k}: 'sigmoid'`).join(', ')} }, got ${fmt(given)}`);
+    }
+    const slots = ACTIVATION_SLOTS[kind];
+    for (const [key, value] of Object.entries(given as Record<string, unknown>)) {
+      if (!(slots as readonly string[]).includes(key)) {
+        throw new TypeError(`${layer}: activations has no key '${key}' for a${kind === 'RNN' ? 'n' : ''} ${kind}; expected ${oneOf(slots)}`);
+      }
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || !(ACTIVATIONS as readonly string[]).includes(value)) {
+        const hint = typeof value === 'string' && value.replace(/_/g, '').toLowerCase() === 'hardsigmoid' ? " (did you mean 'hardSigmoid'?)" : '';
+        throw new RangeError(`${layer}: activations.${key} must be ${oneOf(ACTIVATIONS)}, got ${fmt(value)}${hint}`);
+      }
+      if (key === 'hidden' && nonlinearity && opts.nonlinearity !== undefined && value !== nonlinearity) {
+        throw new RangeError(`${layer}: nonlinearity '${nonlinearity}' and activations.hidden '${value}' disagree; give one of them`);
+      }
+      acts[key as 'gate' | 'cell' | 'hidden'] = value as CellActivation;
+    }
+  }
+  return {
+    ...acts,
+    clip,
+    peepholes: kind === 'LSTM' ? bool(layer, 'peepholes', opts.peepholes, false) : false,
+    inputForget: kind === 'LSTM' ? bool(layer, 'inputForget', opts.inputForget, false) : false,
+    resetAfter: kind === 'GRU' ? bool(layer, 'resetAfter', opts.resetAfter, true) : true,
+  };
+}
 
 /** A layer's structure as its constructor validated it. */
 export interface Config {
@@ -23,8 +81,22 @@ export interface Config {
   seed: number | undefined;
 }
 
-export function parseConfig(layer: string, cell: Cell, opts: RNNBaseOptions, extraKeys: readonly string[]): Config {
-  checkOptions(layer, opts, [...BASE_KEYS, ...extraKeys]);
+/** The constructor's option keys: the common ones and the class's own (`extraKeys`). */
+export function checkKeys(layer: string, opts: unknown, extraKeys: readonly string[]): void {
+  const allowed = [...BASE_KEYS, ...extraKeys];
+  if (opts !== null && typeof opts === 'object') {
+    for (const key of Object.keys(opts)) {
+      const owner = CLASS_OPTIONS[key];
+      if (owner && !allowed.includes(key)) {
+        throw new TypeError(`${layer}: unknown option '${key}' (${owner} only); expected ${oneOf(allowed)}`);
+      }
+    }
+  }
+  checkOptions(layer, opts, allowed);
+}
+
+/** The layer's structure (after checkKeys and parseVariant gave the cell). */
+export function parseConfig(layer: string, cell: Cell, opts: RNNBaseOptions): Config {
   const inputSize = positiveInt(layer, 'inputSize', opts.inputSize);
   const hiddenSize = positiveInt(layer, 'hiddenSize', opts.hiddenSize);
   const numLayers = positiveInt(layer, 'numLayers', opts.numLayers ?? 1);
@@ -37,7 +109,8 @@ export function parseConfig(layer: string, cell: Cell, opts: RNNBaseOptions, ext
   }
   const seed = seedOf(layer, opts.seed);
   const D = bidirectional ? 2 : 1, GH = cell.gates * hiddenSize;
-  const floats = D * (GH * (inputSize + hiddenSize + 2) + (numLayers - 1) * GH * (D * hiddenSize + hiddenSize + 2));
+  const peep = cell.peepholes ? 3 * hiddenSize : 0;
+  const floats = D * (GH * (inputSize + hiddenSize + 2) + peep + (numLayers - 1) * (GH * (D * hiddenSize + hiddenSize + 2) + peep));
   // The parameters and their packed copy for forward (training adds the transposed one).
   checkFits(layer, { inputSize, hiddenSize, numLayers, ...(bidirectional ? { directions: 2 } : {}) }, floats, 2);
   return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, seed };
