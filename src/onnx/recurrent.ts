@@ -39,13 +39,11 @@ const ACTS: Readonly<Record<string, Act>> = { sigmoid: 'sigmoid', tanh: 'tanh', 
 
 const COMMON_ATTRS = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'layout'];
 
-/** The options one direction of a node needs, and for each option the ONNX attribute or input it comes from. */
+/** The options one direction of a node needs. */
 export interface DirectionOptions {
   readonly reverse: boolean;
   /** Options for `new LSTM/GRU/RNN` beyond inputSize, hiddenSize and bias. */
   readonly options: Readonly<Record<string, unknown>>;
-  /** Option key → what in the node asked for it (for "not supported yet" messages). */
-  readonly sources: Readonly<Record<string, string>>;
 }
 
 /**
@@ -53,7 +51,6 @@ export interface DirectionOptions {
  *   clip → clip; LSTM input_forget=1 → inputForget: true; LSTM input P (non-zero) → peepholes:
  *   true; GRU linear_before_reset=0 → resetAfter: false (1 is PyTorch's GRU, no option);
  *   activations → RNN nonlinearity 'tanh' | 'relu', otherwise activations: { gate, cell, hidden }.
- * Options that our layers do not have yet are refused when a layer is built (see makeLayer).
  */
 export function recurrentOptions(node: NodeInfo, op: Op, peepholes: boolean): DirectionOptions[] {
   const a = node.attrs;
@@ -63,23 +60,19 @@ export function recurrentOptions(node: NodeInfo, op: Op, peepholes: boolean): Di
   }
   const D = direction === 'bidirectional' ? 2 : 1;
   const shared: Record<string, unknown> = {};
-  const sources: Record<string, string> = {};
   const clip = a.float('clip');
   if (clip !== undefined) {
     if (!(clip > 0) || !Number.isFinite(clip)) fail(node, `attribute 'clip' must be a positive number, got ${f32(clip)}`);
     shared.clip = clip;
-    sources.clip = `clip=${f32(clip)}`;
   }
   if (op === 'LSTM') {
     const inputForget = a.int('input_forget', 0);
     if (inputForget !== 0 && inputForget !== 1) fail(node, `attribute 'input_forget' must be 0 or 1, got ${inputForget}`);
     if (inputForget === 1) {
       shared.inputForget = true;
-      sources.inputForget = 'input_forget=1';
     }
     if (peepholes) {
       shared.peepholes = true;
-      sources.peepholes = 'peepholes (input P)';
     }
   }
   if (op === 'GRU') {
@@ -87,20 +80,17 @@ export function recurrentOptions(node: NodeInfo, op: Op, peepholes: boolean): Di
     if (lbr !== 0 && lbr !== 1) fail(node, `attribute 'linear_before_reset' must be 0 or 1, got ${lbr}`);
     if (lbr === 0) {
       shared.resetAfter = false;
-      sources.resetAfter = 'linear_before_reset=0';
     }
   }
   const { acts, names } = activations(node, op, D);
   const k = SLOTS[op].length;
   return [...Array(D).keys()].map((d) => {
-    const options = { ...shared }, src = { ...sources };
+    const options = { ...shared };
     const mine = acts.slice(d * k, (d + 1) * k);
-    const what = `activations=[${names.slice(d * k, (d + 1) * k).join(', ')}]`;
     if (op === 'RNN') {
       if (mine[0] === 'relu') options.nonlinearity = 'relu';
       else if (mine[0] !== 'tanh') {
         options.activations = { hidden: mine[0] };
-        src.activations = what;
       }
     } else {
       const custom: Record<string, Act> = {};
@@ -109,10 +99,9 @@ export function recurrentOptions(node: NodeInfo, op: Op, peepholes: boolean): Di
       });
       if (Object.keys(custom).length > 0) {
         options.activations = custom;
-        src.activations = what;
       }
     }
-    return { reverse: direction === 'reverse' || d === 1, options, sources: src };
+    return { reverse: direction === 'reverse' || d === 1, options };
   });
 }
 
@@ -168,14 +157,6 @@ function makeLayer(op: Op, node: NodeInfo, I: number, H: number, bias: boolean, 
     return new RNN(opts);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    const m = /unknown option '([^']+)'/.exec(msg);
-    if (m && m[1] in dir.sources) {
-      throw new OnnxError(
-        `not supported yet: ${dir.sources[m[1]]} on ${node.label} ` +
-          `(our ${op} has no '${m[1]}' option in this version of wasm-rnn)`,
-        node.label,
-      );
-    }
     throw new OnnxError(`${node.label}: our ${op} refused the node's settings: ${msg}`, node.label);
   }
 }

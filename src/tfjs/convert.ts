@@ -349,9 +349,8 @@ interface RecurrentSpec {
   readonly goBackwards: boolean;
   /** GRU only: Keras reset_after (true is PyTorch's GRU); undefined: decide from the bias shape. */
   readonly resetAfter: boolean | undefined;
-  /** Options beyond the base ones (variants included), and for each the Keras setting behind it. */
+  /** Options beyond the base ones (the variants Keras's settings map to). */
   readonly options: Readonly<Record<string, unknown>>;
-  readonly sources: Readonly<Record<string, string>>;
 }
 
 const RECURRENT_KEYS = ['units', 'activation', 'use_bias', 'return_sequences', 'go_backwards', 'return_state', 'stateful', 'time_major'];
@@ -366,13 +365,11 @@ function recurrentSpec(c: KerasConfig, kind: Recurrent, ctx: Context): Recurrent
   c.off('time_major');
   const H = c.positiveInt('units');
   const options: Record<string, unknown> = {};
-  const sources: Record<string, string> = {};
   const act = c.activation('activation', 'tanh');
   if (kind === 'SimpleRNN') {
     if (act === 'relu') options.nonlinearity = 'relu';
     else if (act === 'sigmoid') {
       options.activations = { hidden: 'sigmoid' };
-      sources.activations = "activation='sigmoid'";
     } else if (act !== 'tanh') c.fail(`activation ${show(c.get('activation'))} is not supported (supported: 'tanh', 'relu', 'sigmoid')`);
   } else {
     if (act !== 'tanh') c.fail(`activation ${show(c.get('activation'))} is not supported (supported: 'tanh')`);
@@ -383,7 +380,6 @@ function recurrentSpec(c: KerasConfig, kind: Recurrent, ctx: Context): Recurrent
         c.fail(`recurrent_activation 'hard_sigmoid' of Keras ${ctx.kerasVersion} (relu6(x + 3) / 6) is not supported (only Keras 2's and TF.js's clip(0.2·x + 0.5, 0, 1))`);
       }
       options.activations = { gate: 'hardSigmoid' };
-      sources.activations = "recurrent_activation='hard_sigmoid'";
     } else if (gate !== 'sigmoid') {
       c.fail(`recurrent_activation ${show(c.get('recurrent_activation'))} is not supported (supported: 'sigmoid', 'hard_sigmoid')`);
     }
@@ -396,7 +392,7 @@ function recurrentSpec(c: KerasConfig, kind: Recurrent, ctx: Context): Recurrent
   }
   return {
     kind, H, useBias: c.bool('use_bias', true), returnSequences: c.bool('return_sequences', false), goBackwards: c.bool('go_backwards', false),
-    resetAfter, options, sources,
+    resetAfter, options,
   };
 }
 
@@ -467,7 +463,7 @@ function directionWeights(
 
 function withResetAfter(spec: RecurrentSpec, resetAfter: boolean | undefined): RecurrentSpec {
   if (spec.kind !== 'GRU' || resetAfter !== false) return spec;
-  return { ...spec, options: { ...spec.options, resetAfter: false }, sources: { ...spec.sources, resetAfter: 'reset_after=false' } };
+  return { ...spec, options: { ...spec.options, resetAfter: false } };
 }
 
 function recurrent(
