@@ -7,6 +7,7 @@ import { Arena } from './arena.js';
 import { ARENA_BASE, MAX_MEMORY_BYTES, makeBackend, type Backend, type BackendBinary } from './backend.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 import { CONTROL_BYTES, ThreadPool } from './threads.js';
+import { isNode, nodeBuiltin } from '../node-builtin.js';
 
 export type WasmSource = BufferSource | URL | string | WebAssembly.Module;
 
@@ -19,10 +20,6 @@ export const WASM_FILES = {
 } as const;
 export type WasmFlavor = keyof typeof WASM_FILES;
 
-
-const isNode =
-  typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
-
 /**
  * Resolves a user-given location: a URL with a scheme as is; otherwise a file path (Node,
  * relative to the working directory) or a URL relative to the page (browsers).
@@ -30,25 +27,13 @@ const isNode =
 async function resolveUrl(where: URL | string): Promise<URL> {
   if (where instanceof URL) return where;
   if (/^[a-z][a-z0-9+.-]+:/i.test(where)) return new URL(where);
-  if (isNode) {
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    const { pathToFileURL } = (getBuiltin?.('node:url') ??
-      (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url'))) as typeof import('node:url');
-    return pathToFileURL(where);
-  }
+  if (isNode) return (await nodeBuiltin('url')).pathToFileURL(where);
   const page = globalThis as { document?: { baseURI: string }; location?: { href: string } };
   return new URL(where, page.document?.baseURI ?? page.location?.href);
 }
 
 async function compileFrom(u: URL): Promise<WebAssembly.Module> {
-  if (isNode && u.protocol === 'file:') {
-    // process.getBuiltinModule (Node ≥ 20.16) is synchronous and ~50× cheaper than a first
-    // dynamic import of a builtin, which matters for cold start.
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    const fs = (getBuiltin?.('node:fs') ??
-      (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs'))) as typeof import('node:fs');
-    return WebAssembly.compile(fs.readFileSync(u));
-  }
+  if (isNode && u.protocol === 'file:') return WebAssembly.compile((await nodeBuiltin('fs')).readFileSync(u));
   const res = await fetch(u);
   if (!res.ok) throw new Error(`wasm-rnn: could not fetch ${u.href}: HTTP ${res.status}`);
   if (typeof WebAssembly.compileStreaming === 'function' && res.headers.get('content-type') === 'application/wasm') {
