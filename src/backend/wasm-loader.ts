@@ -53,9 +53,37 @@ export function defaultWasmUrl(flavor: WasmFlavor): URL {
     case 'wasm':
       return new URL('../../build/wasm-rnn.wasm', import.meta.url);
     case 'wasm-debug':
-      return new URL('../../build/wasm-rnn.debug.wasm', import.meta.url);
+      // A test build that is not published: no literal `new URL(…, import.meta.url)`, so
+      // bundlers do not look for it (webpack fails on an asset it cannot find).
+      return new URL(WASM_FILES['wasm-debug'], defaultWasmUrl('wasm-simd'));
     case 'wasm-threads':
       return new URL('../../build/wasm-rnn.threads.wasm', import.meta.url);
+  }
+}
+
+const DEPLOY_HINT =
+  "Vite, webpack 5 and Rollup copy the .wasm files that wasm-rnn names with new URL('…', import.meta.url); " +
+  'esbuild does not: import them with --loader:.wasm=file and pass them, ready({ simdWasm, wasm }) ' +
+  "(README: 'Bundlers'), or copy build/*.wasm and pass their URLs";
+
+/**
+ * Compiles a flavor from its default location (build/ beside dist/esm/). When that fails in a
+ * browser the error says how to deploy the file: the usual cause is a bundler that does not
+ * follow `new URL(…, import.meta.url)`, or a bundle that is not an ES module (no import.meta.url).
+ */
+export async function compileDefaultWasm(flavor: WasmFlavor): Promise<WebAssembly.Module> {
+  let url: URL;
+  try {
+    url = defaultWasmUrl(flavor);
+  } catch (err) {
+    throw new Error(`wasm-rnn: cannot locate ${WASM_FILES[flavor]}: import.meta.url is empty (this bundle is not an ES module). ${DEPLOY_HINT}`, { cause: err });
+  }
+  try {
+    return await compileWasm(url);
+  } catch (err) {
+    if (url.protocol === 'file:') throw err;
+    const msg = (err as Error).message ?? String(err);
+    throw new Error(`wasm-rnn: could not load ${WASM_FILES[flavor]} from its default location ${url.href} (${msg}). ${DEPLOY_HINT}`, { cause: err });
   }
 }
 
