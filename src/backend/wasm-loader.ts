@@ -78,14 +78,14 @@ export function defaultWasmUrl(flavor: WasmFlavor): URL {
 }
 
 const DEPLOY_HINT =
-  "Vite, webpack 5 and Rollup copy the .wasm files that wasm-rnn names with new URL('…', import.meta.url); " +
+  "Vite and webpack 5 copy the .wasm files that wasm-rnn names with new URL('…', import.meta.url); " +
   'esbuild does not: import them with --loader:.wasm=file and pass them, ready({ simdWasm, wasm }) ' +
-  "(README: 'Bundlers'), or copy build/*.wasm and pass their URLs";
+  "(README: 'Bundlers'), or copy build/*.wasm and pass their URLs or bytes";
 
 /**
- * Compiles a flavor from its default location (build/ beside dist/esm/). When that fails in a
- * browser the error says how to deploy the file: the usual cause is a bundler that does not
- * follow `new URL(…, import.meta.url)`, or a bundle that is not an ES module (no import.meta.url).
+ * Compiles a flavor from its default location (build/ beside dist/esm/). When that fails, the
+ * error says how to deploy the file: the usual cause is a bundler that does not follow
+ * `new URL(…, import.meta.url)`, or a bundle that is not an ES module (no import.meta.url).
  */
 export async function compileDefaultWasm(flavor: WasmFlavor): Promise<WebAssembly.Module> {
   let url: URL;
@@ -97,7 +97,6 @@ export async function compileDefaultWasm(flavor: WasmFlavor): Promise<WebAssembl
   try {
     return await compileWasm(url);
   } catch (err) {
-    if (url.protocol === 'file:') throw err;
     const msg = (err as Error).message ?? String(err);
     throw new Error(`wasm-rnn: could not load ${WASM_FILES[flavor]} from its default location ${url.href} (${msg}). ${DEPLOY_HINT}`, { cause: err });
   }
