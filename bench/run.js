@@ -10,13 +10,15 @@
  *   node bench/run.js --quick                       # shorter budgets, noisier
  *   node bench/run.js --only B,S,T1 --runners wasm-simd,ort-web-1t
  *   node bench/run.js --json                        # JSON on stdout, nothing else
+ *   node bench/run.js --cold-start                  # only cold start, in Node and Chromium
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInstanceForBench, ready, setBackend } from './lib/backend.js';
-import { coldStart, measurePeak, packageSize } from './lib/machine.js';
+import { coldStartBrowser, coldStartNode, describeColdStart } from './lib/cold-start.js';
+import { measurePeak, packageSize } from './lib/machine.js';
 import { time } from './lib/timing.js';
 import { makeLayer, ourRunner } from './lib/ours.js';
 import { maxAbsDiff } from './peers/onnx-model.js';
@@ -28,12 +30,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const OURS = ['wasm-simd', 'wasm-simd-2t', 'wasm', 'js'];
 
-const USAGE = `usage: node bench/run.js [--quick] [--json] [--only A,B,…] [--runners wasm-simd,ort-web-1t,…]
+const USAGE = `usage: node bench/run.js [--quick] [--json] [--only A,B,…] [--runners wasm-simd,ort-web-1t,…] [--cold-start]
   workloads: ${WORKLOADS.map((w) => w.id).join(', ')}
-  runners:   ${OURS.join(', ')} and the peers in bench/peers (ort-web-1t, ort-web, ort-web-2t, ort-node, tfjs-wasm, tfjs-cpu)`;
+  runners:   ${OURS.join(', ')} and the peers in bench/peers (ort-web-1t, ort-web, ort-web-2t, ort-node, tfjs-wasm, tfjs-cpu)
+  --cold-start: only import + ready() + a small LSTM's first forward, in Node and in Chromium`;
 
 function parseArgs(argv) {
-  const cfg = { quick: false, json: false, only: null, runners: null };
+  const cfg = { quick: false, json: false, only: null, runners: null, coldStart: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const list = () => (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -41,6 +44,7 @@ function parseArgs(argv) {
     else if (a === '--json') cfg.json = true;
     else if (a === '--only') cfg.only = list().map((s) => s.toUpperCase());
     else if (a === '--runners') cfg.runners = list();
+    else if (a === '--cold-start') cfg.coldStart = true;
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -89,9 +93,30 @@ async function kernelRates(peak, quick) {
   return { gemm: await one(2048, 1024, 128), matvec: await one(1, 1024, 256) };
 }
 
+/** Cold start in Node and in Chromium (null where Chromium is missing). */
+async function coldStart(quick) {
+  const runs = quick ? 5 : 11;
+  return { node: coldStartNode(ROOT, runs), browser: await coldStartBrowser(ROOT, runs) };
+}
+
+/** --cold-start: just that, written to bench/results/<day>-cold-start.json. */
+async function coldStartOnly(cfg, log) {
+  const date = new Date();
+  const run = { suite: 'wasm-rnn', date: date.toISOString(), machine: { cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', cpus: os.cpus().length, node: process.version, loadavg: os.loadavg().map((x) => +x.toFixed(2)) }, coldStart: await coldStart(cfg.quick) };
+  run.rawFile = `bench/results/${date.toISOString().slice(0, 10)}-cold-start.json`;
+  mkdirSync(join(HERE, 'results'), { recursive: true });
+  writeFileSync(join(ROOT, run.rawFile), JSON.stringify(run, null, 2) + '\n');
+  if (cfg.json) return console.log(JSON.stringify(run));
+  log(`cold start (import + ready() + new LSTM(8→32) and its first forward), load average ${run.machine.loadavg.join(' ')}`);
+  log(describeColdStart('  Node', run.coldStart.node));
+  log(describeColdStart('  Chromium', run.coldStart.browser));
+  log(`wrote ${run.rawFile}`);
+}
+
 async function main() {
   const cfg = parseArgs(process.argv.slice(2));
   const log = cfg.json ? () => {} : (s) => console.log(s);
+  if (cfg.coldStart) return coldStartOnly(cfg, log);
   const workloads = cfg.only ? WORKLOADS.filter((w) => cfg.only.includes(w.id)) : WORKLOADS;
   const peers = await loadPeers();
   const all = [...OURS.map(ourRunner), ...peers];
@@ -180,7 +205,7 @@ async function main() {
       machine.medianPeakGflops = Math.max(machine.medianPeakGflops, again.medianGflops);
       return kernelRates(machine.peakGflops, cfg.quick);
     })(),
-    coldStart: coldStart(ROOT),
+    coldStart: await coldStart(cfg.quick),
     size: packageSize(ROOT),
   };
   run.targets = targets(run);

@@ -2,11 +2,14 @@
 /**
  * A tiny read-only static file server for trying wasm-rnn in a browser (no dependencies).
  *
- *   npm run build && node examples/serve.js [port] [--cross-origin-isolated]
+ *   npm run build && node examples/serve.js [port] [--root DIR] [--cross-origin-isolated]
  *
- * serves the package root on http://127.0.0.1:<port>/ (default 8080; 0 picks a free port)
- * and prints the URL of the demo page. Browsers only run ES modules and fetch .wasm over
- * HTTP, not from file://, hence this script. test/browser.test.ts and
+ * serves the package root (or DIR) on http://127.0.0.1:<port>/ (default 8080; 0 picks a free
+ * port) and prints the URL of the demo page. The published package ships this file and the
+ * demo page: `node node_modules/wasm-rnn/examples/serve.js` works from an installed copy, and
+ * `--root .` serves your own folder (say, a page that imports
+ * ./node_modules/wasm-rnn/dist/esm/index.js). Browsers only run ES modules and fetch .wasm
+ * over HTTP, not from file://, hence this script. test/browser.test.ts and
  * test/browser-threads.test.ts reuse startStaticServer.
  *
  * Cross-origin isolation (for `ready({ threads })`, which needs SharedArrayBuffer): the option
@@ -148,21 +151,24 @@ export function startStaticServer(rootDir, options = {}) {
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (isMain) {
   const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+  const usage = 'usage: node examples/serve.js [port] [--root DIR] [--cross-origin-isolated]';
   const args = process.argv.slice(2);
   const isolated = args.includes('--cross-origin-isolated');
-  const positional = args.filter((a) => a !== '--cross-origin-isolated');
+  const at = args.indexOf('--root');
+  const root = at >= 0 ? args[at + 1] : undefined;
+  const positional = args.filter((a, i) => a !== '--cross-origin-isolated' && (at < 0 || (i !== at && i !== at + 1)));
   const port = Number(positional[0] ?? process.env.PORT ?? 8080);
-  if (positional.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(
-      `usage: node examples/serve.js [port] [--cross-origin-isolated]   (got ${positional.join(' ') || `PORT=${process.env.PORT}`})`,
-    );
+  if ((at >= 0 && !root) || positional.length > 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`${usage}   (got ${args.join(' ') || `PORT=${process.env.PORT}`})`);
     process.exit(2);
   }
-  const { url } = await startStaticServer(packageRoot, {
+  const served = resolve(root ?? packageRoot);
+  const { url } = await startStaticServer(served, {
     port,
     crossOriginIsolated: isolated,
     onRequest: ({ method, path, status }) => console.log(`${status} ${method} ${path}`),
   });
-  console.log(`wasm-rnn: serving ${packageRoot} (read-only${isolated ? ', cross-origin isolated' : ''})`);
-  console.log(`open ${url}/examples/browser/   (run \`npm run build\` first; Ctrl+C to stop)`);
+  console.log(`wasm-rnn: serving ${served} (read-only${isolated ? ', cross-origin isolated' : ''})`);
+  if (root === undefined) console.log(`open ${url}/examples/browser/   (in a clone, run \`npm run build\` first; Ctrl+C to stop)`);
+  else console.log(`open ${url}/   (Ctrl+C to stop)`);
 }

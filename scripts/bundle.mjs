@@ -2,6 +2,7 @@
 // optional entries, which import the core at run time (so `wasm-rnn/onnx` shares its classes
 // and backend registry) instead of bundling a second copy of it.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -24,6 +25,27 @@ const coreExternal = {
   },
 };
 
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/esm/index.js' });
+/**
+ * The .wasm files the core locates with `new URL('../../build/x.wasm', import.meta.url)`, the
+ * pattern Vite, webpack and Rollup follow to copy them. lineLimit may break a string literal
+ * with a backslash-newline, which is valid JavaScript but hides the literal from Vite's
+ * pattern (it then warns and copies nothing): the core is built with the first line limit from
+ * 160 on at which every such literal comes out whole (a break between tokens is harmless).
+ */
+const WASM_ASSETS = ['wasm-rnn.simd.wasm', 'wasm-rnn.relaxed.wasm', 'wasm-rnn.wasm', 'wasm-rnn.threads.wasm'];
+/** The pattern as Vite matches it: whitespace (a line break) may stand between the tokens, not inside the string. */
+const assetUrl = (file) => new RegExp(String.raw`\bnew\s+URL\s*\(\s*"\.\./\.\./build/${file.replace(/\./g, '\\.')}"\s*,\s*import\.meta\.url\s*\)`);
+
+async function buildCore() {
+  const outfile = 'dist/esm/index.js';
+  for (let lineLimit = common.lineLimit; lineLimit < common.lineLimit + 40; lineLimit++) {
+    await build({ ...common, lineLimit, entryPoints: ['src/index.ts'], outfile });
+    const js = readFileSync(outfile, 'utf8');
+    if (WASM_ASSETS.every((f) => assetUrl(f).test(js))) return;
+  }
+  throw new Error(`bundle: ${outfile} never kept every new URL(…, import.meta.url) of ${WASM_ASSETS.join(', ')} whole`);
+}
+
+await buildCore();
 await build({ ...common, entryPoints: ['src/onnx/index.ts'], outfile: 'dist/esm/onnx.js', mainFields: ['main'], plugins: [coreExternal] });
 await build({ ...common, entryPoints: ['src/tfjs/index.ts'], outfile: 'dist/esm/tfjs.js', plugins: [coreExternal] });

@@ -1,10 +1,8 @@
 /**
- * What the machine and the package look like: the Wasm SIMD mul+add peak, the bare JS→Wasm call,
- * cold start (import + ready, in fresh processes) and the published size (gzip).
+ * What the machine and the package look like: the Wasm SIMD mul+add peak, the bare JS→Wasm call
+ * and the published size (gzip). Cold start is in cold-start.js.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -34,26 +32,6 @@ export async function measurePeak(root, quick) {
   // A ceiling: the best rate (this VM's speed drifts on a ~100 ms scale; a median would understate
   // the ceiling and flatter every kernel's fraction of it).
   return { peakGflops: Math.max(...rates), medianGflops: median(rates), callNs: median(ns) };
-}
-
-/**
- * import + ready() of the published bundle in a fresh Node process, median of several. Node's
- * ESM loader costs ~7 ms on its first import of a file; a tiny file is imported first so that only
- * our own cost is timed.
- */
-export function coldStart(root, runs = 7) {
-  const url = new URL(`file://${join(root, 'dist/esm/index.js')}`).href;
-  // A tiny file, not a data: URL: the file loader itself starts on the first file import.
-  const warm = join(mkdtempSync(join(tmpdir(), 'wasm-rnn-cold-')), 'warm.mjs');
-  writeFileSync(warm, 'export default 0;\n');
-  const script = `await import(${JSON.stringify(new URL(`file://${warm}`).href)}); ` +
-    `const t0 = performance.now(); const m = await import(${JSON.stringify(url)}); await m.ready(); ` +
-    `process.stdout.write(String(performance.now() - t0));`;
-  const ms = [];
-  for (let i = 0; i < runs; i++) {
-    ms.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
-  }
-  return { medianMs: median(ms), minMs: Math.min(...ms) };
 }
 
 /** gzip sizes of what a user loads: the published JS bundle and one .wasm (the SIMD one). */

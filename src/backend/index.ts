@@ -15,13 +15,14 @@ import {
   type BackendName,
 } from './backend.js';
 import {
+  compileDefaultWasm,
   compileWasm,
-  defaultWasmUrl,
   instantiateThreadsBackend,
   instantiateWasmBackend,
   instantiateWasmBackendSync,
   relaxedSimdSupported,
   simdSupported,
+  type WasmFlavor,
   type WasmSource,
 } from './wasm-loader.js';
 import { threadsSupported } from './threads.js';
@@ -130,14 +131,16 @@ function load(binary: BackendBinary): Promise<Backend> {
   if (!p) {
     p = (async () => {
       if (binary === 'js') return createJsBackend();
-      if (binary === 'scalar') return instantiateWasmBackend('wasm', await compileWasm(sources.wasm ?? defaultWasmUrl('wasm')));
+      const compile = (given: WasmSource | undefined, flavor: WasmFlavor) =>
+        given !== undefined ? compileWasm(given) : compileDefaultWasm(flavor);
+      if (binary === 'scalar') return instantiateWasmBackend('wasm', await compile(sources.wasm, 'wasm'));
       if (binary === 'simd-threads') {
-        return instantiateThreadsBackend(await compileWasm(sources.threadsWasm ?? defaultWasmUrl('wasm-threads')), threadCount);
+        return instantiateThreadsBackend(await compile(sources.threadsWasm, 'wasm-threads'), threadCount);
       }
-      const src = binary === 'relaxed-simd'
-        ? sources.relaxedWasm ?? defaultWasmUrl('wasm-relaxed')
-        : sources.simdWasm ?? defaultWasmUrl('wasm-simd');
-      return instantiateWasmBackend('wasm-simd', await compileWasm(src), binary);
+      const module = binary === 'relaxed-simd'
+        ? await compile(sources.relaxedWasm, 'wasm-relaxed')
+        : await compile(sources.simdWasm, 'wasm-simd');
+      return instantiateWasmBackend('wasm-simd', module, binary);
     })();
     pending[binary] = p;
     p.then(

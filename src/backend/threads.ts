@@ -17,15 +17,14 @@
  * streaming steps do not pay a wake-up), then sleeps in Atomics.wait.
  */
 
+import { isNode, nodeBuiltin } from '../node-builtin.js';
+
 /** The exports that take (tid, nth, bar, …) and end with a barrier. */
 export const PARALLEL_KERNELS = ['gemmPart', 'seq'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 const POISON = 4, SLEPT = 5, BARRIERS = 6, SEQ = 16, FN = 17, ARGC = 18, SLEEPERS = 19, ARGS = 32;
 export const CONTROL_BYTES = 256;
-
-const isNode =
-  typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
 /**
  * The worker's code, run as a classic script (Node: `eval`; browsers: a Blob URL), so the
@@ -240,9 +239,7 @@ export class ThreadPool {
 
 async function spawn(): Promise<{ worker: WorkerLike; ready: Promise<void> }> {
   if (isNode) {
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    const wt = (getBuiltin?.('node:worker_threads') ??
-      (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads'))) as typeof import('node:worker_threads');
+    const wt = await nodeBuiltin('worker_threads');
     const worker = new wt.Worker(WORKER_SOURCE, { eval: true });
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('message', (m: { ready?: boolean; error?: string }) => {

@@ -7,6 +7,7 @@ import { Arena } from './arena.js';
 import { ARENA_BASE, MAX_MEMORY_BYTES, makeBackend, type Backend, type BackendBinary } from './backend.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 import { CONTROL_BYTES, ThreadPool } from './threads.js';
+import { isNode, nodeBuiltin } from '../node-builtin.js';
 
 export type WasmSource = BufferSource | URL | string | WebAssembly.Module;
 
@@ -19,10 +20,6 @@ export const WASM_FILES = {
 } as const;
 export type WasmFlavor = keyof typeof WASM_FILES;
 
-
-const isNode =
-  typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
-
 /**
  * Resolves a user-given location: a URL with a scheme as is; otherwise a file path (Node,
  * relative to the working directory) or a URL relative to the page (browsers).
@@ -30,31 +27,35 @@ const isNode =
 async function resolveUrl(where: URL | string): Promise<URL> {
   if (where instanceof URL) return where;
   if (/^[a-z][a-z0-9+.-]+:/i.test(where)) return new URL(where);
-  if (isNode) {
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    const { pathToFileURL } = (getBuiltin?.('node:url') ??
-      (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url'))) as typeof import('node:url');
-    return pathToFileURL(where);
-  }
+  if (isNode) return (await nodeBuiltin('url')).pathToFileURL(where);
   const page = globalThis as { document?: { baseURI: string }; location?: { href: string } };
   return new URL(where, page.document?.baseURI ?? page.location?.href);
 }
 
+/**
+ * Node compiles and instantiates synchronously. V8 compiles a module's functions on their first
+ * call, so compiling is mostly validation (~1 ms for our 64 KB); the asynchronous API sends that
+ * to a background thread and back through the event loop, which cost more than the work itself
+ * in cold start (median of 21 fresh processes on a busy machine: 9.1 ms wall / 2.7 ms CPU
+ * asynchronous, 6.2 / 2.1 synchronous). Browsers keep the asynchronous (streaming) API: a page's
+ * main thread must not block, and Chromium refuses large synchronous compiles there.
+ */
+function compileBytes(bytes: BufferSource): WebAssembly.Module | Promise<WebAssembly.Module> {
+  return isNode ? new WebAssembly.Module(bytes) : WebAssembly.compile(bytes);
+}
+
+function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance | Promise<WebAssembly.Instance> {
+  return isNode ? new WebAssembly.Instance(module, imports) : WebAssembly.instantiate(module, imports);
+}
+
 async function compileFrom(u: URL): Promise<WebAssembly.Module> {
-  if (isNode && u.protocol === 'file:') {
-    // process.getBuiltinModule (Node ≥ 20.16) is synchronous and ~50× cheaper than a first
-    // dynamic import of a builtin, which matters for cold start.
-    const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-    const fs = (getBuiltin?.('node:fs') ??
-      (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs'))) as typeof import('node:fs');
-    return WebAssembly.compile(fs.readFileSync(u));
-  }
+  if (isNode && u.protocol === 'file:') return compileBytes((await nodeBuiltin('fs')).readFileSync(u));
   const res = await fetch(u);
   if (!res.ok) throw new Error(`wasm-rnn: could not fetch ${u.href}: HTTP ${res.status}`);
   if (typeof WebAssembly.compileStreaming === 'function' && res.headers.get('content-type') === 'application/wasm') {
     return WebAssembly.compileStreaming(res);
   }
-  return WebAssembly.compile(await res.arrayBuffer());
+  return compileBytes(await res.arrayBuffer());
 }
 
 /** The default location of a flavor's .wasm: build/ at the package root (from src/ and dist/ alike). */
@@ -68,9 +69,36 @@ export function defaultWasmUrl(flavor: WasmFlavor): URL {
     case 'wasm':
       return new URL('../../build/wasm-rnn.wasm', import.meta.url);
     case 'wasm-debug':
-      return new URL('../../build/wasm-rnn.debug.wasm', import.meta.url);
+      // A test build that is not published: no literal `new URL(…, import.meta.url)`, so
+      // bundlers do not look for it (webpack fails on an asset it cannot find).
+      return new URL(WASM_FILES['wasm-debug'], defaultWasmUrl('wasm-simd'));
     case 'wasm-threads':
       return new URL('../../build/wasm-rnn.threads.wasm', import.meta.url);
+  }
+}
+
+const DEPLOY_HINT =
+  "Vite and webpack 5 copy the .wasm files that wasm-rnn names with new URL('…', import.meta.url); " +
+  'esbuild does not: import them with --loader:.wasm=file and pass them, ready({ simdWasm, wasm }) ' +
+  "(README: 'Bundlers'), or copy build/*.wasm and pass their URLs or bytes";
+
+/**
+ * Compiles a flavor from its default location (build/ beside dist/esm/). When that fails, the
+ * error says how to deploy the file: the usual cause is a bundler that does not follow
+ * `new URL(…, import.meta.url)`, or a bundle that is not an ES module (no import.meta.url).
+ */
+export async function compileDefaultWasm(flavor: WasmFlavor): Promise<WebAssembly.Module> {
+  let url: URL;
+  try {
+    url = defaultWasmUrl(flavor);
+  } catch (err) {
+    throw new Error(`wasm-rnn: cannot locate ${WASM_FILES[flavor]}: import.meta.url is empty (this bundle is not an ES module). ${DEPLOY_HINT}`, { cause: err });
+  }
+  try {
+    return await compileWasm(url);
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err);
+    throw new Error(`wasm-rnn: could not load ${WASM_FILES[flavor]} from its default location ${url.href} (${msg}). ${DEPLOY_HINT}`, { cause: err });
   }
 }
 
@@ -78,7 +106,7 @@ export function defaultWasmUrl(flavor: WasmFlavor): URL {
 export async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) return compileFrom(await resolveUrl(source));
-  return WebAssembly.compile(source);
+  return compileBytes(source);
 }
 
 let simd: boolean | undefined;
@@ -132,7 +160,7 @@ export async function instantiateWasmBackend(
   binary: BackendBinary = name === 'wasm' ? 'scalar' : 'simd',
 ): Promise<Backend> {
   const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_MEMORY_BYTES / 65536 });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const instance = await instantiate(module, { env: { memory } });
   const e = instance.exports as Record<string, unknown>;
   // No warm-up calls here: measured on Node 20, twenty small calls of every kernel did not make
   // the first real forward any faster (V8 tiers up on its own budget) and cost ~2 ms of ready().
@@ -166,7 +194,7 @@ export const SHARED_MAX_PAGES = 32768;
  */
 export async function instantiateThreadsBackend(module: WebAssembly.Module, threads: number): Promise<Backend> {
   const memory = new WebAssembly.Memory({ initial: 2, maximum: SHARED_MAX_PAGES, shared: true });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const instance = await instantiate(module, { env: { memory } });
   const e = instance.exports as Record<string, unknown>;
   const arena = arenaFor(e, memory, SHARED_MAX_PAGES * 65536);
   const ctl = arena.alloc(CONTROL_BYTES);

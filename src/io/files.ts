@@ -6,26 +6,15 @@
  */
 import type { Module } from '../layers/module.js';
 import { typeName } from '../tensor.js';
+import { isNode, nodeBuiltin, nodeBuiltinSync } from '../node-builtin.js';
 import { load, save, type LoadOptions, type SaveOptions } from './save.js';
 
 type Fs = typeof import('node:fs');
 
 /** node:fs, without an import statement a browser bundler would try to resolve. */
 async function fsModule(fn: string): Promise<Fs> {
-  const g = globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } };
-  if (!g.process?.versions?.node) throw new Error(`${fn}: needs Node's file system; in a browser use save()/load() with bytes`);
-  const fromProcess = g.process.getBuiltinModule?.('node:fs') as Fs | undefined;
-  if (fromProcess) return fromProcess;
-  const id = ['node', 'fs'].join(':');
-  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ id)) as Fs;
-}
-
-/** node:fs for the synchronous writer (fit()'s checkpoints): Node ≥ 20.16 (process.getBuiltinModule). */
-function fsSync(fn: string): Fs {
-  const g = globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } };
-  const fs = g.process?.getBuiltinModule?.('node:fs') as Fs | undefined;
-  if (!fs) throw new Error(`${fn}: needs Node's file system (Node ≥ 20.16); in a browser use save() with bytes`);
-  return fs;
+  if (!isNode) throw new Error(`${fn}: needs Node's file system; in a browser use save()/load() with bytes`);
+  return nodeBuiltin('fs');
 }
 
 function pathArg(fn: string, path: unknown): string {
@@ -63,7 +52,7 @@ export function saveFileSync(model: Module, path: string, options: SaveOptions =
   const fn = 'saveFileSync';
   pathArg(fn, path);
   const bytes = save(model, options);
-  const fs = fsSync(fn);
+  const fs = nodeBuiltinSync('fs', fn);
   const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {

@@ -1,0 +1,264 @@
+/**
+ * The package as users bundle it for browsers. The packed tarball is installed into an empty
+ * project; the README's app ("Bundlers") is built with Vite (build, and the dev server), webpack 5
+ * and esbuild with the configurations the README gives, beside the README's plain
+ * `<script type="module">` page and the demo page the package ships. Every page runs in headless
+ * Chromium and must print what the same app prints in Node; no build may warn, and no bundle may
+ * contain a Node built-in's specifier.
+ *
+ * Needs `npm run build` first (npm test does it) and /usr/bin/chromium (WASM_RNN_SKIP_BROWSER=1
+ * skips this file, as it does the other browser tests).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, relative } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-ignore -- a plain JS script without type declarations
+import { startStaticServer } from '../examples/serve.js';
+import { SKIP_BROWSER, collectProblems, launchChromium, requireBrowserSetup, type Browser } from './browser-harness.js';
+import { BIN, ROOT, packAndInstall, readmeBlock, run, type Packed, type RunResult } from './tarball.js';
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const BUNDLERS = '### Bundlers';
+const MAIN = readmeBlock(readme, BUNDLERS, 'js', '// main.js\n');
+const MAIN_ESBUILD = readmeBlock(readme, BUNDLERS, 'js', '// main.js for esbuild\n');
+const INDEX = readmeBlock(readme, BUNDLERS, 'html');
+const WEBPACK_CONFIG = readmeBlock(readme, BUNDLERS, 'js', '// webpack.config.mjs\n');
+const PLAIN_PAGE = readmeBlock(readme, '## Use it in the browser', 'html');
+const ESBUILD_ARGS = ['main.js', '--bundle', '--platform=browser', '--format=esm', '--loader:.wasm=file', '--outdir=dist'];
+
+/** A quoted `node:` specifier, but for the one inside the worker's source text (a string the worker evaluates in Node). */
+const NODE_SPECIFIER = /["'`]node:(?!worker_threads'\)\.parentPort)[a-z_/]+["'`]|__vite-browser-external/;
+
+interface PageRun {
+  text: string;
+  problems: string[];
+  wasm: { url: string; status: number }[];
+}
+
+let packed: Packed;
+let browser: Browser | undefined;
+const servers: Server[] = [];
+const children: ChildProcess[] = [];
+const builds: Record<string, RunResult> = {};
+const pages: Record<string, PageRun> = {};
+let expected = '';
+const timings: string[] = [];
+
+/** Writes files into a folder of the project. */
+function app(dir: string, files: Record<string, string>): string {
+  const at = join(packed.project, dir);
+  mkdirSync(at, { recursive: true });
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(at, name), body);
+  return at;
+}
+
+async function serve(root: string): Promise<string> {
+  const { server, url } = await startStaticServer(root);
+  servers.push(server);
+  return url;
+}
+
+/**
+ * Opens a page, waits until #out no longer says "running…" (or, for a page that says so, until
+ * body[data-status] is done or error), and collects what happened.
+ */
+async function visit(url: string): Promise<PageRun> {
+  const page: Page = await browser!.context.newPage();
+  const problems: string[] = [];
+  const wasm: PageRun['wasm'] = [];
+  collectProblems(page, problems);
+  page.on('console', (msg) => {
+    if (msg.type() === 'warning') problems.push(`console.warn: ${msg.text()}`);
+  });
+  page.on('response', (res) => {
+    if (new URL(res.url()).pathname.endsWith('.wasm')) wasm.push({ url: new URL(res.url()).pathname, status: res.status() });
+  });
+  try {
+    // An uncaught error ends the wait too: such a page never prints.
+    const failed = new Promise<void>((resolve) => page.once('pageerror', () => resolve()));
+    await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+    const printed = page
+      .waitForFunction(
+        () => {
+          const status = document.body?.dataset.status;
+          return status !== undefined ? status !== 'running' : document.getElementById('out')?.textContent !== 'running…';
+        },
+        null,
+        { timeout: 30_000 },
+      )
+      .then(() => {}, () => void problems.push('the page never printed its output'));
+    await Promise.race([printed, failed]);
+    // Browsers ask for /favicon.ico by themselves; the README's pages do not name one.
+    const own = problems.filter((m) => !m.includes('/favicon.ico'));
+    return { text: await page.evaluate(() => document.getElementById('out')?.textContent ?? ''), problems: own, wasm };
+  } finally {
+    await page.close();
+  }
+}
+
+/** The .js files a build wrote. */
+function outputJs(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.js')) out.push(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Starts `node <script> 0` and resolves to the URL it prints (examples/serve.js). */
+function startServeJs(script: string, cwd: string): Promise<string> {
+  const child = spawn(process.execPath, [script, '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /open (http:\/\/\S+?)\/examples\/browser\//.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code}): ${out}`)));
+  });
+}
+
+describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, esbuild and a plain module page (Chromium)', () => {
+  beforeAll(async () => {
+    requireBrowserSetup(['dist/esm/index.js', 'build/wasm-rnn.simd.wasm']);
+    const t0 = performance.now();
+    const lap = (what: string) => timings.push(`${what} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    packed = await packAndInstall('bundlers');
+    const vite = app('vite', { 'main.js': MAIN, 'index.html': INDEX });
+    const webpack = app('webpack', { 'main.js': MAIN, 'webpack.config.mjs': WEBPACK_CONFIG });
+    const esbuild = app('esbuild', { 'main.js': MAIN_ESBUILD });
+    const esbuildPlain = app('esbuild-no-loader', { 'main.js': MAIN });
+    app('.', { 'index.html': PLAIN_PAGE });
+    const node = app('node', { 'run.mjs': NODE_RUNNER });
+
+    lap('packed');
+    const [b, e] = await Promise.all([
+      launchChromium(),
+      (async () => {
+        const [vb, wb, eb, ep, n] = await Promise.all([
+          run(process.execPath, [join(BIN, 'vite'), 'build'], { cwd: vite }),
+          run(process.execPath, [join(BIN, 'webpack')], { cwd: webpack }),
+          run(join(BIN, 'esbuild'), ESBUILD_ARGS, { cwd: esbuild }),
+          run(join(BIN, 'esbuild'), ESBUILD_ARGS.filter((a) => !a.startsWith('--loader')), { cwd: esbuildPlain }),
+          run(process.execPath, ['run.mjs', '../vite/main.js'], { cwd: node }),
+        ]);
+        Object.assign(builds, { vite: vb, webpack: wb, esbuild: eb, 'esbuild-no-loader': ep });
+        lap('built');
+        return n.stdout.trim();
+      })(),
+    ]);
+    browser = b;
+    expected = e;
+    for (const dir of ['webpack', 'esbuild', 'esbuild-no-loader']) {
+      app(`${dir}/dist`, { 'index.html': INDEX.replace('<script type="module" src="./main.js">', dir === 'webpack' ? '<script src="./main.js">' : '$&') });
+    }
+
+    lap('browser up');
+    pages['vite build'] = await visit(await serve(join(vite, 'dist')));
+    pages.webpack = await visit(await serve(join(webpack, 'dist')));
+    pages.esbuild = await visit(await serve(join(esbuild, 'dist')));
+    pages['esbuild without the loader'] = await visit(await serve(join(esbuildPlain, 'dist')));
+    pages['plain module'] = await visit(`${await serve(packed.project)}/`);
+    const shippedServer = await startServeJs('node_modules/wasm-rnn/examples/serve.js', packed.project);
+    pages['shipped demo'] = await visit(`${shippedServer}/examples/browser/`);
+
+    lap('static pages');
+    const { createServer } = await import('vite');
+    const logs: string[] = [];
+    const log = (level: string) => (msg: string) => logs.push(`${level}: ${msg}`);
+    const dev = await createServer({
+      root: vite,
+      configFile: false,
+      logLevel: 'info',
+      customLogger: {
+        info: () => {}, warn: log('warn'), warnOnce: log('warn'), error: log('error'), clearScreen: () => {},
+        hasErrorLogged: () => false, hasWarned: false,
+      },
+      server: { host: '127.0.0.1', port: 0, strictPort: true },
+    });
+    try {
+      await dev.listen();
+      pages['vite dev server'] = await visit(dev.resolvedUrls!.local[0]);
+      pages['vite dev server'].problems.push(...logs);
+    } finally {
+      await dev.close();
+    }
+    lap('vite dev server');
+  }, 180_000);
+
+  afterAll(async () => {
+    console.log(`bundlers: ${timings.join(', ')}`);
+    await browser?.close();
+    for (const s of servers) await new Promise<void>((ok) => s.close(() => ok()));
+    for (const c of children) c.kill();
+    packed?.remove();
+  }, 60_000);
+
+  it('the app prints its LSTM output in Node (the reference)', () => {
+    expect(expected).toMatch(/^simd output \[2,4\]: (-?\d\.\d{6} ){7}-?\d\.\d{6}$/);
+  });
+
+  it.each(['vite build', 'vite dev server', 'webpack', 'esbuild', 'plain module'])('%s: Chromium prints the same output, fetching one .wasm', (name) => {
+    const p = pages[name];
+    expect(p.problems, name).toEqual([]);
+    if (name === 'plain module') expect(p.text).toBe('output [2,16]');
+    else expect(p.text).toBe(expected);
+    expect(p.wasm, 'the .wasm responses').toHaveLength(1);
+    expect(p.wasm[0].status).toBe(200);
+    expect(p.wasm[0].url).toMatch(/wasm-rnn\.simd[-.\w]*\.wasm$|\/[0-9a-f]{20}\.wasm$/);
+  });
+
+  it('the demo page the package ships runs from node_modules with the shipped server', () => {
+    const p = pages['shipped demo'];
+    expect(p.problems).toEqual([]);
+    expect(p.text).toMatch(/backend: wasm-simd/);
+    expect(p.text).toMatch(/output shape: \[16, 1, 32\]/);
+  });
+
+  it('esbuild without the .wasm loader: builds quietly, and ready() says what to do', () => {
+    const p = pages['esbuild without the loader'];
+    expect(p.text).toBe('running…');
+    const message = p.problems.find((m) => m.startsWith('page error'));
+    expect(message, p.problems.join('\n')).toMatch(/could not load wasm-rnn\.simd\.wasm from its default location .*esbuild does not.*--loader:\.wasm=file/s);
+  });
+
+  it.each(['vite', 'webpack', 'esbuild', 'esbuild-no-loader'])('%s: the build prints no warning', (name) => {
+    const { stdout, stderr } = builds[name];
+    const out = `${stdout}\n${stderr}`;
+    expect(out).not.toMatch(/warn|externali[sz]ed|\(!\)|▲/i);
+    if (name === 'webpack') expect(out).toMatch(/compiled successfully/);
+  });
+
+  it.each(['vite', 'webpack', 'esbuild', 'esbuild-no-loader'])('%s: no Node built-in reaches the bundle', (name) => {
+    const files = outputJs(join(packed.project, name, 'dist'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const js = readFileSync(f, 'utf8');
+      expect(NODE_SPECIFIER.exec(js)?.[0], relative(packed.project, f)).toBeUndefined();
+      expect(js, relative(packed.project, f)).toMatch(/LSTM/);
+    }
+  });
+
+  it('the README documents the commands tested here', () => {
+    expect(readme).toContain(`npx esbuild ${ESBUILD_ARGS.join(' ')}`);
+    expect(readme).toContain('npx vite build');
+    expect(readme).toContain('npx webpack');
+  });
+});
+
+/** Runs a browser app in Node with a stand-in `document` and prints what it shows. */
+const NODE_RUNNER = `
+const out = { textContent: 'running…' };
+globalThis.document = { getElementById: () => out };
+await import(process.argv[2]);
+console.log(out.textContent);
+`;
