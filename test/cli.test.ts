@@ -63,7 +63,7 @@ describe('wasm-rnn', () => {
       '--seq-len', '32', '--validate-every', '50', '--out', model, '--sample', '40', '--seed', '3');
     expect(t.stderr).toBe('');
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/^training a LSTM 1×64 \(embedding 16, \d+ parameters\) on .*two-chapters\.txt: 18000 characters, vocabulary (\d+), 2000 held out/m);
+    expect(t.stdout).toMatch(/^training an LSTM 1×64 \(embedding 16, \d+ parameters\) on .*two-chapters\.txt: 18000 characters, vocabulary (\d+), 2000 held out/m);
     const vocab = Number(/vocabulary (\d+)/.exec(t.stdout)![1]);
     const m = /done: 80 steps, 20480 tokens in [\d.]+ s \(\d+ tokens\/s while training\); validation perplexity ([\d.]+) per character \(best ([\d.]+), saved in /.exec(t.stdout);
     expect(m, t.stdout).not.toBeNull();

@@ -213,6 +213,24 @@ describe('LanguageModel sampling', () => {
     lm.dispose();
   });
 
+  it('topK and topP past the first 32 ranked tokens (where ranking switches from selection to a sort)', async () => {
+    await use('wasm-simd');
+    // 40 tokens, probabilities falling linearly: token i has weight 40 − i.
+    const w = Array.from({ length: 40 }, (_, i) => 40 - i), z = w.reduce((a, b) => a + b);
+    const lm = constantModel(logOf(w.map((v) => v / z)));
+    const k = counts(lm.generate([0], { maxTokens: N, seed: 18, topK: 36 }), 40);
+    expect(k.slice(36).every((c) => c === 0)).toBe(true);
+    expect(k.slice(0, 36).every((c) => c > 0)).toBe(true);
+    // The 33 most likely hold 0.966 < 0.97 and the 34 most likely 0.974: topP 0.97 keeps 34 tokens.
+    const cum = (n: number): number => w.slice(0, n).reduce((a, b) => a + b, 0) / z;
+    expect(cum(33)).toBeLessThan(0.97);
+    expect(cum(34)).toBeGreaterThanOrEqual(0.97);
+    const p = counts(lm.generate([0], { maxTokens: N, seed: 19, topP: 0.97 }), 40);
+    expect(p.slice(34).every((c) => c === 0)).toBe(true);
+    expect(p[33]).toBeGreaterThan(0);
+    lm.dispose();
+  });
+
   it('stops before a stop token or a stop string, which is not returned', async () => {
     await use('wasm-simd');
     const tok = new CharTokenizer().fit('abcdef', { specials: [] });

@@ -108,7 +108,7 @@ export async function train(opts: Record<string, unknown>, positionals: string[]
     else console.log(s);
   };
   console.log(
-    `training a ${String(opts.cell).toUpperCase()} ${num('layers')}×${num('hidden')} (embedding ${num('embedding')}, ${lm.parameters().reduce((n, p) => n + p.size, 0)} parameters) ` +
+    `training a${opts.cell === 'lstm' ? 'n' : ''} ${String(opts.cell).toUpperCase()} ${num('layers')}×${num('hidden')} (embedding ${num('embedding')}, ${lm.parameters().reduce((n, p) => n + p.size, 0)} parameters) ` +
       `on ${path === BUNDLED_CORPUS ? 'Moby Dick, chapters 1–20' : path}: ${trainIds.length} ${unit}s, vocabulary ${tokenizer.vocabSize}, ` +
       `${valIds.length} held out; batch ${B} × ${T}, Adam lr ${lr0} → ${lrEnd}, clip ${clip}, ` +
       `${maxSteps ? `${maxSteps} steps or ` : ''}${budget} s`,

@@ -8,6 +8,9 @@
 import { Random } from '../random.js';
 import { fmt } from '../layers/options.js';
 
+/** Tokens ranked one at a time before the rest of the vocabulary is sorted at once. */
+const RANK_BY_SELECTION = 32;
+
 export interface SamplingOptions {
   /** 0: greedy (argmax, the first of equal maxima). Default 1. */
   temperature?: number;
@@ -27,6 +30,8 @@ export class Sampler {
   private readonly probs: Float64Array;
   private readonly order: Int32Array;
   private readonly byProbability: (a: number, b: number) => number;
+  /** How many of the most likely tokens `order` holds in order (see rank). */
+  private ranked = 0;
 
   /** `fn` names the caller in errors; the options are validated here. */
   constructor(fn: string, vocabSize: number, options: SamplingOptions) {
@@ -57,6 +62,34 @@ export class Sampler {
     this.byProbability = (a, b) => probs[b] - probs[a] || a - b;
   }
 
+  /**
+   * The j-th most likely token (j = 0, 1, … in turn): order[0..ranked) holds the most likely
+   * tokens in order. The first few are found by selection (a nucleus is usually a handful of
+   * tokens); past RANK_BY_SELECTION the rest is sorted at once.
+   */
+  private rank(j: number): number {
+    const order = this.order, probs = this.probs, V = order.length;
+    if (j < this.ranked) return order[j];
+    if (j < RANK_BY_SELECTION) {
+      let best = j, pb = probs[order[j]];
+      for (let i = j + 1; i < V; i++) {
+        const p = probs[order[i]];
+        if (p > pb || (p === pb && order[i] < order[best])) {
+          best = i;
+          pb = p;
+        }
+      }
+      const t = order[j];
+      order[j] = order[best];
+      order[best] = t;
+      this.ranked = j + 1;
+    } else {
+      order.subarray(j).sort(this.byProbability);
+      this.ranked = V;
+    }
+    return order[j];
+  }
+
   /** The next token id for one row of logits (vocabSize values, all finite). */
   sample(logits: Float32Array): number {
     const V = this.probs.length;
@@ -76,15 +109,15 @@ export class Sampler {
     }
     const order = this.order;
     for (let i = 0; i < V; i++) order[i] = i;
-    order.sort(this.byProbability);
+    this.ranked = 0;
     let kept = this.topK;
     let keptSum = 0;
-    for (let j = 0; j < kept; j++) keptSum += probs[order[j]];
+    for (let j = 0; j < kept; j++) keptSum += probs[this.rank(j)];
     if (this.topP < 1) {
       // Keep token j while the tokens before it hold less than topP of the (top-k) probability.
       const target = this.topP * keptSum;
       let cum = 0, j = 0;
-      while (j < kept && cum < target) cum += probs[order[j++]];
+      while (j < kept && cum < target) cum += probs[this.rank(j++)];
       kept = Math.max(j, 1);
       keptSum = cum > 0 ? cum : probs[order[0]];
     }
