@@ -104,7 +104,7 @@ export async function train(opts: Record<string, unknown>, positionals: string[]
   const unit = opts.tokenizer === 'word' ? 'word' : 'character';
 
   const log = (s: string): void => {
-    if (bar) multibar?.log(`${s}\n`);
+    if (barActive) multibar?.log(`${s}\n`);
     else console.log(s);
   };
   console.log(
@@ -122,6 +122,11 @@ export async function train(opts: Record<string, unknown>, positionals: string[]
     }, cliProgress.Presets.shades_classic)
     : null;
   const bar = multibar ? multibar.create(1000, 0, { loss: '–', ppl: '–', val: '–', tps: '–', elapsed: '0', left: String(budget) }) : null;
+  let barActive = bar !== null;
+  const stopBar = (): void => {
+    if (barActive) multibar?.stop();
+    barActive = false;
+  };
 
   let stopRequested = false;
   const onSigint = (): void => {
@@ -132,9 +137,10 @@ export async function train(opts: Record<string, unknown>, positionals: string[]
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
   let steps = 0, tokens = 0, trainSeconds = 0, epoch = 0, smooth = NaN;
-  let best = Infinity, last = NaN, nextValidation = every;
+  let best = Infinity, last = NaN, nextValidation = every, validatedAt = -1, yieldedAt = 0;
   const progress = (): number => Math.min(1, Math.max(elapsed() / budget, maxSteps ? steps / maxSteps : 0));
   const validate = async (): Promise<void> => {
+    validatedAt = steps;
     const ppl = lm.perplexity(valIds);
     last = ppl;
     const improved = ppl < best;
@@ -143,7 +149,7 @@ export async function train(opts: Record<string, unknown>, positionals: string[]
       await saveFile(lm, out);
     }
     log(`${elapsed().toFixed(1).padStart(6)} s  step ${String(steps).padStart(5)}  train ppl ${Math.exp(smooth).toFixed(2)}  val ppl ${ppl.toFixed(3)}${improved ? `  saved ${out}` : ''}`);
-    bar?.update({ val: ppl.toFixed(2) });
+    if (barActive) bar?.update({ val: ppl.toFixed(2) });
   };
 
   let batches: TokenBatch[] = [];
@@ -174,11 +180,17 @@ export async function train(opts: Record<string, unknown>, positionals: string[]
         loss: smooth.toFixed(3), ppl: Math.exp(smooth).toFixed(2), tps: Math.round(tokens / trainSeconds),
         elapsed: elapsed().toFixed(0), left: Math.max(0, budget - elapsed()).toFixed(0),
       });
+      // Let the event loop run now and then: Ctrl-C and the progress bar's redraws need it.
+      if (elapsed() - yieldedAt > 0.1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yieldedAt = elapsed();
+      }
     }
-    await validate();
+    stopBar();
+    if (validatedAt !== steps) await validate();
   } finally {
     process.removeListener('SIGINT', onSigint);
-    multibar?.stop();
+    stopBar();
   }
   const seconds = elapsed();
   const summary: TrainSummary = {
