@@ -4,7 +4,7 @@
  * (a process start costs more than the check), --help and bad arguments: one line on stderr,
  * exit code 2.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,24 @@ describe('wasm-rnn', () => {
     expect(r.unit).toBe('character');
     expect(r.perplexity.toFixed(3)).toBe(best.toFixed(3));
     expect(run('eval', model, textFile).stdout).toMatch(/^perplexity [\d.]+ per character over 20000 tokens of .*two-chapters\.txt \([\d.]+ s\)\n$/);
+  });
+
+  it('Ctrl-C stops training after the current step, then validates and saves', async () => {
+    const model = join(dir, 'interrupted.safetensors');
+    const child = spawn(process.execPath, [cli, 'train', textFile, '--time', '120', '--hidden', '32', '--embedding', '8', '--out', model, '--sample', '0'], { cwd: dir });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const t0 = Date.now();
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: string) => {
+      stdout += d;
+      if (stdout.includes('training an LSTM')) resolve();
+    }));
+    setTimeout(() => child.kill('SIGINT'), 300);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(stdout).toMatch(/^done: \d+ steps, .* saved in .*interrupted\.safetensors\)$/m);
+    expect(existsSync(model)).toBe(true);
   });
 
   it('--help on each command', async () => {
