@@ -21,17 +21,9 @@ const result = fit(lm, {
   onEpoch: (e) => console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, val ${e.valLoss?.toFixed(3)}, ${Math.round(e.tokensPerSecond)} tokens/s`),
 });
 
-// Greedy continuation of a prompt, one character at a time.
-let state;
-let out = 'the ';
-let { logits, state: s } = lm.forward([...out].map((ch) => [chars.indexOf(ch)]));
-state = s;
-for (let i = 0; i < 30; i++) {
-  const last = logits.data.subarray(logits.data.length - chars.length);
-  const next = last.indexOf(Math.max(...last));
-  out += chars[next];
-  ({ logits, state } = lm.forward([[next]], state));
-}
+// Greedy continuation of a prompt: the prompt is read once, then one recurrent step per character.
+const prompt = 'the ';
+const out = prompt + [...lm.generate([...prompt].map((ch) => chars.indexOf(ch)), { maxTokens: 30, temperature: 0 })].map((i) => chars[i]).join('');
 console.log(`${result.steps} steps; sample: "${out}"`);
 lm.dispose();
 optimizer.dispose();

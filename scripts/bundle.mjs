@@ -1,8 +1,8 @@
 // Bundles the published entry points with esbuild: the core (dist/esm/index.js) and the
 // optional entries, which import the core at run time (so `wasm-rnn/onnx` shares its classes
 // and backend registry) instead of bundling a second copy of it.
+import { chmodSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -49,3 +49,25 @@ async function buildCore() {
 await buildCore();
 await build({ ...common, entryPoints: ['src/onnx/index.ts'], outfile: 'dist/esm/onnx.js', mainFields: ['main'], plugins: [coreExternal] });
 await build({ ...common, entryPoints: ['src/tfjs/index.ts'], outfile: 'dist/esm/tfjs.js', plugins: [coreExternal] });
+
+/** The CLI's imports of the core barrel (`../index.js` from src/cli/) become the published core, at run time. */
+const cliCoreExternal = {
+  name: 'cli-core-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
+      args.importer.includes('/src/cli/') ? { path: '../esm/index.js', external: true } : undefined);
+  },
+};
+
+// The `wasm-rnn` command (package.json bin): Node only, with cli-progress bundled in so the
+// package keeps no runtime dependencies; CommonJS dependencies get a require for Node's modules.
+await build({
+  ...common,
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: 'dist/cli/wasm-rnn.js',
+  platform: 'node',
+  external: [],
+  plugins: [cliCoreExternal],
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
+chmodSync('dist/cli/wasm-rnn.js', 0o755);

@@ -56,7 +56,8 @@ export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './train/s
 export { NonFiniteError } from './train/errors.js';
 export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type ValidationInfo, type Trainable, type BatchResult, type Metric } from './train/fit.js';
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
-export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
+export { LanguageModel, type LanguageModelOptions, type GenerateOptions, type LMTokenizer } from './models/language-model.js';
+export { type SamplingOptions } from './models/sampling.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
 export { saveFile, saveFileSync, loadFile } from './io/files.js';

@@ -85,4 +85,13 @@ describe('examples', () => {
     expect(losses[7]).toBeLessThan(losses[0] / 4);
     expect(out).toMatch(/sample: "the /);
   });
+
+  it('examples/text-generation.mjs (the README text-generation snippet) learns, generates, streams and round-trips its tokenizer', () => {
+    const out = run('examples/text-generation.mjs');
+    expect(Number(/held-out perplexity ([\d.]+) per character/.exec(out)?.[1])).toBeLessThan(8);
+    expect(out).toMatch(/^greedy: ".+"$/m);
+    expect(out).toMatch(/^sampled: ".*"$/m);
+    expect(out).toMatch(/^after "The whal" the most likely character is "e"$/m);
+    expect(out).toContain('loaded with its tokenizer: true');
+  });
 });

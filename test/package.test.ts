@@ -38,7 +38,10 @@ const SHIPPED: readonly (string | RegExp)[] = [
   // What the README's browser section runs from an installed copy.
   'examples/serve.js',
   'examples/browser/index.html',
-  // The CLI, when it ships: its bundle here, in "files" and in "bin" (checked below).
+  // The CLI (package.json bin): its bundle, and the corpus its `train` uses by default.
+  'dist/cli/wasm-rnn.js',
+  'dist/cli/wasm-rnn.js.map',
+  'examples/data/moby-dick.txt',
 ];
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -1,5 +1,6 @@
 /**
- * `npm start`: how much faster the Wasm kernels are than plain JS, on one representative workload.
+ * `wasm-rnn bench` (and the start of `npm start`): how much faster the Wasm kernels are than
+ * plain JS, on representative workloads.
  *
  * Workload B: one LSTM layer, inputSize 128, hiddenSize 256, batch 1, 128 steps, forward over the
  * whole sequence. Workload S: one streaming `step()` of the same layer (batch 1). Workload T1: one
@@ -7,8 +8,7 @@
  * 64 steps, cross-entropy, clipping, Adam). The same seeded weights and inputs run on every
  * backend; the results are compared before anything is timed.
  *
- * Flags: --quick (fewer repetitions), --json (machine-readable output only), --help.
- * Dependency-free on purpose (starts in milliseconds); the fuller suite is `npm run bench`.
+ * `wasm-rnn bench [--quick] [--json]`; the fuller suite is `npm run bench`.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +17,7 @@ import {
   type BackendName, type StepState,
 } from '../index.js';
 import { Random } from '../random.js';
+import type { CommandSpec } from './args.js';
 
 const I = 128, H = 256, B = 1, T = 128;
 const SEED = 0;
@@ -28,7 +29,7 @@ const FLOPS_FORWARD = FLOPS_PER_STEP * T * B;
 const LM = { V: 65, E: 64, H: 256, B: 32, T: 64 };
 const FLOPS_TRAIN = 3 * (2 * 4 * LM.H * (LM.E + LM.H) + 2 * LM.H * LM.V) * LM.B * LM.T;
 
-interface Config {
+export interface Config {
   quick: boolean;
   json: boolean;
 }
@@ -56,25 +57,15 @@ interface Row {
   reps: number;
 }
 
-const USAGE = `usage: node dist/cli/speed.js [--quick] [--json]
-  --quick  fewer repetitions (≈ 4× faster, noisier)
-  --json   print one JSON object and nothing else`;
-
-function parseArgs(argv: string[]): Config {
-  const cfg: Config = { quick: false, json: false };
-  for (const a of argv) {
-    if (a === '--quick') cfg.quick = true;
-    else if (a === '--json') cfg.json = true;
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else {
-      console.error(`speed: unknown argument '${a}'\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return cfg;
-}
+export const BENCH: CommandSpec = {
+  name: 'bench',
+  summary: 'How much faster the Wasm kernels are than plain JS: LSTM inference (B), one streaming step (S) and a char-LM training step (T1) on wasm-simd, wasm and js. The full suite is `npm run bench` in the repository.',
+  positionals: [],
+  options: [
+    { name: 'quick', type: 'flag', help: 'fewer repetitions (≈ 4× faster, noisier)' },
+    { name: 'json', type: 'flag', help: 'print one JSON object and nothing else' },
+  ],
+};
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,8 +108,8 @@ function timeCalls(fn: () => void, perCallMs: number, targetMs: number, minReps:
   return samples;
 }
 
-async function main(): Promise<void> {
-  const cfg = parseArgs(process.argv.slice(2));
+/** Runs the table (`wasm-rnn bench`); sets process.exitCode = 1 when the backends disagree. */
+export async function speed(cfg: Config): Promise<void> {
   const log = cfg.json ? (_s: string) => {} : (s: string) => console.log(s);
   const backends = [...BACKEND_NAMES] as BackendName[]; // 'wasm-simd', 'wasm', 'js'
   // Inference also on two threads where the machine has them (bit-identical to one thread).
@@ -295,8 +286,3 @@ async function main(): Promise<void> {
   log('vs js: plain-JS median ÷ this median. One thread, except wasm-simd ×2: ready({ threads: 2 }), which splits');
   log('inference (not training) over a worker and the caller, bit-identical. Shared machines are noisy: re-run before quoting.');
 }
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
