@@ -52,6 +52,9 @@ export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, ty
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
 export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
+export {
+  SequenceClassifier, type SequenceClassifierOptions, type ClassifierBatch, type ClassifierResult, type ClassifierInput, type Pooling,
+} from './models/sequence-classifier.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
 export { saveFile, loadFile } from './io/files.js';
 export { registerModel, type ModelFactory } from './io/registry.js';
