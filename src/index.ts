@@ -51,7 +51,9 @@ export { NonFiniteError } from './train/errors.js';
 export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type Trainable } from './train/fit.js';
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
 export { LanguageModel, type LanguageModelOptions } from './models/language-model.js';
-export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
+export {
+  Forecaster, forecastErrors, type ForecasterOptions, type WindowBatch, type ForecastResult, type ForecastErrors,
+} from './models/forecaster.js';
 export {
   SequenceClassifier, type SequenceClassifierOptions, type ClassifierBatch, type ClassifierResult, type ClassifierInput, type Pooling,
 } from './models/sequence-classifier.js';
