@@ -57,6 +57,11 @@ export {
 export {
   SequenceClassifier, type SequenceClassifierOptions, type ClassifierBatch, type ClassifierResult, type ClassifierInput, type Pooling,
 } from './models/sequence-classifier.js';
+export {
+  Seq2Seq, seq2seqBatches, type Seq2SeqOptions, type Seq2SeqBatch, type Seq2SeqResult, type TranslateOptions, type Hypothesis, type Source,
+  type PairBatchOptions,
+} from './models/seq2seq.js';
+export { AdditiveAttention, weightedSum, tanhAdd, lengthMask, type AdditiveAttentionOptions } from './models/attention.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
 export { saveFile, loadFile } from './io/files.js';
 export { registerModel, type ModelFactory } from './io/registry.js';
