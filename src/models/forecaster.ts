@@ -12,7 +12,7 @@ import { readSeries, type SeriesLike } from '../data/series.js';
 import { Dropout } from '../layers/activations.js';
 import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
-import { checkOptions, fmt, positiveInt, seedOf } from '../layers/options.js';
+import { bool, checkOptions, fmt, positiveInt, seedOf } from '../layers/options.js';
 import type { GRU, LSTM, RNN } from '../layers/rnn.js';
 import { Tensor, shapeStr, toTensor, typeName, type TensorLike } from '../tensor.js';
 import { mse } from '../train/losses.js';
@@ -30,6 +30,13 @@ export interface ForecasterOptions {
   targetColumns?: readonly number[];
   /** The steps of history forecast() feeds the model (default all it is given): the training window. */
   window?: number;
+  /**
+   * Subtract each window's mean of each target column from that column and from the targets;
+   * predictions add it back (default false). The model then learns the shape of what comes
+   * next rather than the level, which carries it across a trend that leaves the training range
+   * (DeepAR's mean scaling, subtracted rather than divided; RevIN without the spread).
+   */
+  centerWindows?: boolean;
   numLayers?: number;
   cell?: CellName;
   /** Dropout on the last step's output and between stacked layers, in training (default 0). */
@@ -99,6 +106,7 @@ export class Forecaster extends Module {
   /** The target columns, or null when outputSize / horizon exceeds inputSize (no rollout then). */
   readonly targetColumns: readonly number[] | null;
   readonly window: number | null;
+  readonly centerWindows: boolean;
   readonly scaler: Scaler | null;
   private readonly givenTargets: boolean;
   rnn: LSTM | GRU | RNN;
@@ -109,7 +117,7 @@ export class Forecaster extends Module {
     super();
     const fn = new.target.name;
     checkOptions(fn, options, [
-      'inputSize', 'hiddenSize', 'outputSize', 'horizon', 'targetColumns', 'window', 'numLayers', 'cell', 'dropout', 'scaler', 'seed',
+      'inputSize', 'hiddenSize', 'outputSize', 'horizon', 'targetColumns', 'window', 'centerWindows', 'numLayers', 'cell', 'dropout', 'scaler', 'seed',
     ]);
     const o = options;
     this.inputSize = positiveInt(fn, 'inputSize', o.inputSize ?? 1);
@@ -138,6 +146,10 @@ export class Forecaster extends Module {
     this.givenTargets = o.targetColumns !== undefined;
     this.targetColumns = o.targetColumns ? Object.freeze([...o.targetColumns]) : K <= F ? Object.freeze(Array.from({ length: K }, (_, k) => k)) : null;
     this.window = o.window === undefined ? null : positiveInt(fn, 'window', o.window);
+    this.centerWindows = bool(fn, 'centerWindows', o.centerWindows, false);
+    if (this.centerWindows && !this.targetColumns) {
+      throw new RangeError(`${fn}: centerWindows needs targetColumns (the model predicts more values per step than it has inputs)`);
+    }
     this.scaler = scalerOf(fn, 'scaler', o.scaler, F);
     const H = positiveInt(fn, 'hiddenSize', o.hiddenSize);
     const seed = seedOf(fn, o.seed);
@@ -156,6 +168,7 @@ export class Forecaster extends Module {
       inputSize: this.inputSize, hiddenSize: r.hiddenSize, outputSize: this.outputSize, horizon: this.horizon,
       ...(this.givenTargets ? { targetColumns: [...(this.targetColumns as number[])] } : {}),
       ...(this.window !== null ? { window: this.window } : {}),
+      ...(this.centerWindows ? { centerWindows: true } : {}),
       numLayers: r.numLayers, cell: cellOf(r), dropout: this.drop.p,
       ...(this.scaler ? { scaler: this.scaler.toJSON() } : {}),
     };
@@ -177,13 +190,44 @@ export class Forecaster extends Module {
     return pred;
   }
 
-  private predictOrNull(x: Tensor, training: boolean): Tensor | null {
+  /** The model's output for windows x (centred first with centerWindows: add `means` back for predictions). */
+  private outputOrNull(x: Tensor, training: boolean): { out: Tensor; means: Float32Array | null } | null {
     this.checkAlive();
-    const out = this.rnn.forward(x, undefined, { training });
-    const last = lastStep(out.output);
+    const c = this.centerWindows ? this.center(x) : null;
+    const r = this.rnn.forward(c ? c.x : x, undefined, { training });
+    const last = lastStep(r.output);
     if (!finite(last)) return null;
-    const pred = this.linear.forward(this.drop.forward(last, { training }), { training });
-    return finite(pred) ? pred : null;
+    const out = this.linear.forward(this.drop.forward(last, { training }), { training });
+    return finite(out) ? { out, means: c ? c.means : null } : null;
+  }
+
+  /** Predictions (the batches' units), or null when an activation is not finite. */
+  private predictOrNull(x: Tensor, training: boolean): Tensor | null {
+    const r = this.outputOrNull(x, training);
+    if (!r) return null;
+    return r.means ? new Tensor(this.shift(r.out.data, r.means, 1), r.out.shape) : r.out;
+  }
+
+  /** x [T, B, F] with each target column minus its mean over the window, and those means [B, K]. */
+  private center(x: Tensor): { x: Tensor; means: Float32Array } {
+    const [T, B, F] = x.shape, cols = this.targetColumns as readonly number[], K = cols.length;
+    const means = new Float32Array(B * K), data = Float32Array.from(x.data);
+    for (let b = 0; b < B; b++) {
+      cols.forEach((col, k) => {
+        let s = 0;
+        for (let t = 0; t < T; t++) s += data[(t * B + b) * F + col];
+        const m = (means[b * K + k] = s / T);
+        for (let t = 0; t < T; t++) data[(t * B + b) * F + col] -= m;
+      });
+    }
+    return { x: new Tensor(data, x.shape), means };
+  }
+
+  /** v [B, horizon·K] plus `sign` × each row's means [B, K], per target column. */
+  private shift(v: Float32Array, means: Float32Array, sign: number): Float32Array {
+    const K = means.length / (v.length / this.outputSize), O = this.outputSize, out = Float32Array.from(v);
+    for (let i = 0; i < out.length; i++) out[i] += sign * means[Math.floor(i / O) * K + (i % O) % K];
+    return out;
   }
 
   private check(b: WindowBatch, fn: string): void {
@@ -206,11 +250,13 @@ export class Forecaster extends Module {
     const { T, B } = b, O = this.outputSize;
     // Diverged weights can overflow an activation: that is a non-finite loss for fit() to stop
     // on (keeping the last good weights), not bad input.
-    const pred = this.predictOrNull(new Tensor(b.x, [T, B, this.inputSize]), training);
-    if (!pred) return { loss: NaN, tokens: B, absError: NaN, count: B * O };
-    const r = mse(pred, new Tensor(b.y, [B, O]));
+    const res = this.outputOrNull(new Tensor(b.x, [T, B, this.inputSize]), training);
+    if (!res) return { loss: NaN, tokens: B, absError: NaN, count: B * O };
+    // With centerWindows the model's output is the targets minus the window means.
+    const { out, means } = res;
+    const r = mse(out, new Tensor(means ? this.shift(b.y, means, -1) : b.y, [B, O]));
     if (training && Number.isFinite(r.loss as number)) r.backward();
-    const p = this.unscale(pred.data, B), y = this.unscale(b.y, B);
+    const p = this.unscale(means ? this.shift(out.data, means, 1) : out.data, B), y = this.unscale(b.y, B);
     let absError = 0;
     for (let i = 0; i < p.length; i++) absError += Math.abs(p[i] - y[i]);
     return { loss: r.loss as number, tokens: B, absError, count: B * O };
