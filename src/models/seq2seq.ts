@@ -478,7 +478,9 @@ export class Seq2Seq extends Module {
       const chunk = sources.slice(at, at + CHUNK);
       const { data, shape, lengths } = padSequences(chunk);
       const B = chunk.length;
-      const limit = maxLen ?? 2 * shape[0] + 10;
+      // Each row's own limit, as beam search has for its one source.
+      const limits = chunk.map((c) => maxLen ?? 2 * c.length + 10);
+      const limit = Math.max(...limits);
       const tokens: number[][] = chunk.map(() => []);
       noGrad(() => {
         const enc = this.encodeOrThrow({ data, shape }, lengths);
@@ -493,10 +495,11 @@ export class Seq2Seq extends Module {
             const k = argmax(r.logits.data, i * V, V);
             prev[i] = k;
             if (done[i]) continue;
-            if (k === this.eosId) {
+            if (k !== this.eosId) tokens[i].push(k);
+            if (k === this.eosId || tokens[i].length >= limits[i]) {
               done[i] = 1;
               left--;
-            } else tokens[i].push(k);
+            }
           }
         }
       });
