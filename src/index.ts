@@ -58,7 +58,17 @@ export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, ty
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
 export { LanguageModel, type LanguageModelOptions, type GenerateOptions, type LMTokenizer } from './models/language-model.js';
 export { type SamplingOptions } from './models/sampling.js';
-export { Forecaster, type ForecasterOptions, type WindowBatch } from './models/forecaster.js';
+export {
+  Forecaster, forecastErrors, type ForecasterOptions, type WindowBatch, type ForecastResult, type ForecastErrors,
+} from './models/forecaster.js';
+export {
+  SequenceClassifier, type SequenceClassifierOptions, type ClassifierBatch, type ClassifierResult, type ClassifierInput, type Pooling,
+} from './models/sequence-classifier.js';
+export {
+  Seq2Seq, seq2seqBatches, type Seq2SeqOptions, type Seq2SeqBatch, type Seq2SeqResult, type TranslateOptions, type Hypothesis, type Source,
+  type PairBatchOptions,
+} from './models/seq2seq.js';
+export { AdditiveAttention, weightedSum, tanhAdd, lengthMask, type AdditiveAttentionOptions } from './models/attention.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
 export { saveFile, saveFileSync, loadFile } from './io/files.js';
 export { registerModel, type ModelFactory } from './io/registry.js';

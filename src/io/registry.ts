@@ -12,6 +12,9 @@ import { GRU, LSTM, RNN } from '../layers/rnn.js';
 import { Sequential } from '../layers/sequential.js';
 import { Forecaster } from '../models/forecaster.js';
 import { LanguageModel } from '../models/language-model.js';
+import { SequenceClassifier } from '../models/sequence-classifier.js';
+import { Seq2Seq } from '../models/seq2seq.js';
+import { AdditiveAttention } from '../models/attention.js';
 import { typeName } from '../tensor.js';
 
 export type ModelFactory = (config: Record<string, unknown>) => Module;
@@ -44,6 +47,9 @@ const factories = new Map<string, ModelFactory>([
   ['Dropout', (c) => new Dropout(num(c, 'p'))],
   ['LanguageModel', (c) => new LanguageModel(c as never)],
   ['Forecaster', (c) => new Forecaster(c as never)],
+  ['SequenceClassifier', (c) => new SequenceClassifier(c as never)],
+  ['Seq2Seq', (c) => new Seq2Seq(c as never)],
+  ['AdditiveAttention', (c) => new AdditiveAttention(num(c, 'querySize'), num(c, 'keySize'), { attentionSize: num(c, 'attentionSize') })],
 ]);
 
 /** Lets load() build `name` (a Module subclass's name, as save() records it) from its getConfig(). */
