@@ -353,3 +353,19 @@ function meanPoolGrad(g: Float32Array, shape: readonly number[], lengths: number
   }
   return out;
 }
+
+describe('divergence inside a recorded graph', () => {
+  it('a non-finite recorded input reaches the loss (for fit() to stop on) instead of throwing as bad input', async () => {
+    await use('wasm-simd');
+    const lin = new Linear(2, 2, { seed: 1 }).train();
+    const rnn = new GRU({ inputSize: 2, hiddenSize: 2, seed: 2 }).train();
+    const h = mul(lin.forward([[1, 2], [3, 4]]), Infinity); // a recorded tensor holding ±Infinity
+    const out = rnn.forward(reshape(h, [2, 1, 2])).output;
+    const ce = crossEntropy(reshape(out, [2, 2]), [0, 1]);
+    expect(Number.isFinite(ce.loss as number)).toBe(false);
+    // Bad input from the caller is still refused.
+    expect(() => lin.forward([[NaN, 1]])).toThrow(/Linear\.forward: x: expected finite numbers/);
+    lin.dispose();
+    rnn.dispose();
+  });
+});

@@ -1,7 +1,7 @@
 /** Linear: y = x·Wᵀ + b over the last dimension, PyTorch's names and initialisation. */
 import type { Backend } from '../backend/index.js';
 import { Random } from '../random.js';
-import { gradEnabled, noteBackward } from '../autograd/graph.js';
+import { gradEnabled, isRecorded, noteBackward } from '../autograd/graph.js';
 import { Tensor, checkFinite, shapeStr, toTensor, type TensorLike } from '../tensor.js';
 import { Module, type ParamSpec, type Saved } from './module.js';
 import { bool, checkFits, checkOptions, fmt, positiveInt, seedOf } from './options.js';
@@ -86,7 +86,9 @@ export class Linear extends Module {
     if (r < 1 || xt.shape[r - 1] !== this.inFeatures) {
       throw new RangeError(`${fn}: x's last dimension must be inFeatures = ${this.inFeatures}, got shape ${shapeStr(xt.shape)}`);
     }
-    checkFinite(xt.data, `${fn}: x`);
+    // A recorded input was computed by the model: non-finite values there are divergence, for the
+    // loss (and fit()) to report, not bad input.
+    if (!isRecorded(xt)) checkFinite(xt.data, `${fn}: x`);
     const m = xt.data.length / this.inFeatures;
     const be = this.bind(fn);
     const ks = be.kernels;

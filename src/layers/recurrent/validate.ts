@@ -2,6 +2,7 @@
  * Input validation for the recurrent layers, in one place: every check names the method, the
  * argument, what was expected and what came, and runs before anything is written.
  */
+import { isRecorded } from '../../autograd/graph.js';
 import { Tensor, checkFinite, shapeStr, toTensor, typeName, type TensorLike } from '../../tensor.js';
 import { MAX_MEMORY_BYTES } from '../../backend/backend.js';
 import { formatBytes } from '../../backend/arena.js';
@@ -134,7 +135,8 @@ export function parseInput(name: string, cfg: Config, x: TensorLike): { xt: Tens
   if (T < 1 || B < 1) {
     throw new RangeError(`${name}.forward: x must have at least one step and one batch row, got shape ${shapeStr(xt.shape)}`);
   }
-  checkFinite(xt.data, `${name}.forward: x`);
+  // A recorded input was computed by the model: non-finite values there are divergence (see Linear.forward).
+  if (!isRecorded(xt)) checkFinite(xt.data, `${name}.forward: x`);
   return { xt, T, B, unbatched };
 }
 
