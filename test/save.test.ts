@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Adam, Dropout, Embedding, FinalHidden, Forecaster, GRU, LSTM, LanguageModel, LastStep, Linear, MaxPool, MeanPool, Module, RMSprop, RNN,
-  ReLU, SGD, Sequential, Sigmoid, Tanh, Tensor, load, loadFile, readSafetensors, registerModel, save, saveFile,
+  ReLU, SGD, Seq2Seq, Sequential, SequenceClassifier, Sigmoid, Tanh, Tensor, load, loadFile, readSafetensors, registerModel, save, saveFile,
   writeSafetensors, lmBatches, type Optimizer,
 } from '../src/index.js';
 import { randomData, selectedBackends, use } from './helpers.js';
@@ -39,6 +39,10 @@ const builtins: Array<[string, () => Module, (m: Module) => Float32Array]> = [
     (m) => (m as LanguageModel).forward({ data: [1, 2, 3, 4], shape: [2, 2] }).logits.data],
   ['Forecaster', () => new Forecaster({ inputSize: 2, hiddenSize: 5, outputSize: 3, cell: 'rnn', seed: 1 }),
     (m) => (m as Forecaster).predict(randomData(4 * 2 * 2, 9), 4, 2).data],
+  ['SequenceClassifier', () => new SequenceClassifier({ vocabSize: 9, embeddingDim: 4, hiddenSize: 5, numClasses: 3, bidirectional: true, pooling: 'mean', seed: 1 }),
+    (m) => (m as SequenceClassifier).predictProba({ x: { data: [1, 2, 3, 4, 5, 6], shape: [3, 2] }, lengths: [3, 2] }).data],
+  ['Seq2Seq', () => new Seq2Seq({ srcVocabSize: 8, tgtVocabSize: 7, bosId: 1, eosId: 2, embeddingDim: 4, hiddenSize: 6, attentionSize: 5, seed: 1 }),
+    (m) => Float32Array.from((m as Seq2Seq).translate(Int32Array.from([3, 4, 5]), { maxLen: 5 }) as Int32Array)],
 ];
 
 describe('save / load', () => {
