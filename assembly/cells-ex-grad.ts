@@ -13,11 +13,8 @@
 import { gemmEx } from './gemm';
 import { ACT_HARD_SIGMOID, ACT_RELU, ACT_SIGMOID, ACT_TANH, actDerivMul1, actDerivMul4 } from './activations';
 import { F_INPUT_FORGET, F_PEEPHOLES, F_RESET_BEFORE, P_CELL, P_DPEEP, P_GATE, P_HIDDEN, P_PEEP, actPass, flagsOf } from './cells-ex';
+import { addMulRow, inactive, mulRow } from './rows';
 
-// @ts-ignore: decorator
-@inline function inactive(lengths: usize, b: i32, t: i32): bool {
-  return lengths != 0 && t >= load<i32>(lengths + (<usize>b << 2));
-}
 
 /** dst[j] = d[j]·act'(a_j), from y[j] = act(a_j) (dst may equal d). */
 // @ts-ignore: decorator
@@ -45,39 +42,7 @@ function derivPass(code: i32, dst: usize, d: usize, y: usize, n: i32): void {
   }
 }
 
-/** d = a ⊙ b. */
-// @ts-ignore: decorator
-@inline function mulRow(d: usize, a: usize, b: usize, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const n4 = n & ~3;
-    for (; j < n4; j += 4) {
-      const jb = <usize>j << 2;
-      v128.store(d + jb, f32x4.mul(v128.load(a + jb), v128.load(b + jb)));
-    }
-  }
-  for (; j < n; j++) {
-    const jb = <usize>j << 2;
-    store<f32>(d + jb, load<f32>(a + jb) * load<f32>(b + jb));
-  }
-}
 
-/** d += a ⊙ b. */
-// @ts-ignore: decorator
-@inline function addMulRow(d: usize, a: usize, b: usize, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const n4 = n & ~3;
-    for (; j < n4; j += 4) {
-      const jb = <usize>j << 2;
-      v128.store(d + jb, f32x4.add(v128.load(d + jb), f32x4.mul(v128.load(a + jb), v128.load(b + jb))));
-    }
-  }
-  for (; j < n; j++) {
-    const jb = <usize>j << 2;
-    store<f32>(d + jb, load<f32>(d + jb) + load<f32>(a + jb) * load<f32>(b + jb));
-  }
-}
 
 // --------------------------------------------------------------------------------------- RNN
 

@@ -19,6 +19,7 @@ import { gemm, packedSize } from './gemm';
 import {
   ACT_HARD_SIGMOID, ACT_RELU, ACT_SIGMOID, ACT_TANH, act1, act4, clamp1, clamp4,
 } from './activations';
+import { inactive, keepRow, mulRow } from './rows';
 
 // Parameter block (src/backend/kernels.ts CELL_PARAMS), byte offsets of its words.
 // @ts-ignore: decorator
@@ -54,15 +55,7 @@ import {
   return c > 0 ? c : <f32>Infinity;
 }
 
-// @ts-ignore: decorator
-@inline function inactive(lengths: usize, b: i32, t: i32): bool {
-  return lengths != 0 && t >= load<i32>(lengths + (<usize>b << 2));
-}
 
-// @ts-ignore: decorator
-@inline function keepRow(dst: usize, src: usize, bytes: usize): void {
-  if (dst != src) memory.copy(dst, src, bytes);
-}
 
 // ------------------------------------------------------------------------------- gate pass
 
@@ -338,22 +331,6 @@ function candidatePass(
   }
 }
 
-/** d = a ⊙ b for j < n. */
-// @ts-ignore: decorator
-@inline function mulRow(d: usize, a: usize, b: usize, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const n4 = n & ~3;
-    for (; j < n4; j += 4) {
-      const jb = <usize>j << 2;
-      v128.store(d + jb, f32x4.mul(v128.load(a + jb), v128.load(b + jb)));
-    }
-  }
-  for (; j < n; j++) {
-    const jb = <usize>j << 2;
-    store<f32>(d + jb, load<f32>(a + jb) * load<f32>(b + jb));
-  }
-}
 
 export function gruStepEx(
   hOut: usize, out: usize, ldOut: i32, gx: usize, hPrev: usize,

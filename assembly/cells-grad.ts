@@ -9,11 +9,8 @@
  * A state pointer of 0 (cPrev for LSTM, hPrev for GRU) is read as an all-zero state.
  */
 import { tanh1, tanh4 } from './activations';
+import { inactive } from './rows';
 
-// @ts-ignore: decorator
-@inline function inactive(lengths: usize, b: i32, t: i32): bool {
-  return lengths != 0 && t >= load<i32>(lengths + (<usize>b << 2));
-}
 
 // ------------------------------------------------------------------------------------ colSum
 

@@ -12,16 +12,9 @@
  */
 import { gemm } from './gemm';
 import { relu1, relu4, sigmoid1, sigmoid4, tanh1, tanh4 } from './activations';
+import { inactive, keepRow } from './rows';
 
-// @ts-ignore: decorator
-@inline function inactive(lengths: usize, b: i32, t: i32): bool {
-  return lengths != 0 && t >= load<i32>(lengths + (<usize>b << 2));
-}
 
-// @ts-ignore: decorator
-@inline function keepRow(dst: usize, src: usize, bytes: usize): void {
-  if (dst != src) memory.copy(dst, src, bytes);
-}
 
 // The step bodies are @inline and take a `tape` pointer: the inference exports pass the
 // constant 0, so the tape stores fold away and the inference code is unchanged; the *Train

@@ -12,6 +12,7 @@ import { gruStepBackward, lstmStepBackward, rnnStepBackward } from './cells-grad
 import { F_RESET_BEFORE, flagsOf, gruStepEx, lstmStepEx, rnnStepEx } from './cells-ex';
 import { gruStepBackwardEx, lstmStepBackwardEx, rnnStepBackwardEx } from './cells-ex-grad';
 import { gemmEx, packedSize } from './gemm';
+import { addRow } from './rows';
 
 // @ts-ignore: decorator
 @inline const LSTM: i32 = 2;
@@ -146,19 +147,3 @@ export function sequenceBackward(
   }
 }
 
-/** d[j] += s[j] for j < n. */
-// @ts-ignore: decorator
-@inline function addRow(d: usize, s: usize, n: i32): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const n4 = n & ~3;
-    for (; j < n4; j += 4) {
-      const jb = <usize>j << 2;
-      v128.store(d + jb, f32x4.add(v128.load(d + jb), v128.load(s + jb)));
-    }
-  }
-  for (; j < n; j++) {
-    const jb = <usize>j << 2;
-    store<f32>(d + jb, load<f32>(d + jb) + load<f32>(s + jb));
-  }
-}
