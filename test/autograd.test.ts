@@ -10,45 +10,12 @@ import {
   dropout, finalHidden, lastStep, logSoftmax, manualSeed, maxPool, meanPool, memoryInfo, mse, mul, noGrad, relu, reshape, select,
   sigmoid, slice, softmax, stack, sum, mean, tanh, Adam, type LSTMResult,
 } from '../src/index.js';
-import { record } from '../src/autograd/graph.js';
 import { randomData, selectedBackends, use } from './helpers.js';
+import { gradOk as ok, gradcheck, leaf } from './gradcheck-ops.js';
 
-/** A leaf whose gradient the test can read: a recorded tensor with a node that keeps what arrives. */
-function leaf(data: Float32Array, shape: number[]): { t: Tensor; grad: () => Float32Array } {
-  const t = new Tensor(data, shape);
-  let g = new Float32Array(data.length);
-  record({ name: 'leaf', inputs: [], outputs: 1, backward: ([x]) => ((g = Float32Array.from(x as Float32Array)), []) }, [t]);
-  return { t, grad: () => g };
-}
-
-const ok = (num: number, ana: number): boolean => Math.abs(num - ana) <= 2e-3 + 1e-2 * Math.abs(ana);
-
-/** Checks d(Σ R ⊙ f(xs))/dxs by central differences on every element of every input. */
-function gradcheck(name: string, f: (xs: Tensor[]) => Tensor, shapes: number[][], seed = 1, h = 1e-2): void {
-  const datas = shapes.map((s, k) => randomData(s.reduce((a, b) => a * b, 1), seed + k));
-  const leaves = datas.map((d, k) => leaf(Float32Array.from(d), shapes[k]));
-  const y = f(leaves.map((l) => l.t));
-  const R = randomData(y.size, seed + 100);
-  y.backward(new Tensor(R, y.shape));
-  const val = (ds: Float32Array[]): number => {
-    const out = noGrad(() => f(ds.map((d, k) => new Tensor(d, shapes[k]))));
-    let s = 0;
-    for (let i = 0; i < out.size; i++) s += out.data[i] * R[i];
-    return s;
-  };
-  const bad: string[] = [];
-  datas.forEach((d, k) => {
-    const g = leaves[k].grad();
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i];
-      const plus = datas.map((x) => Float32Array.from(x)), minus = datas.map((x) => Float32Array.from(x));
-      plus[k][i] = v + h;
-      minus[k][i] = v - h;
-      const num = (val(plus) - val(minus)) / (2 * h);
-      if (!ok(num, g[i])) bad.push(`${name} input ${k}[${i}]: numeric ${num} vs autograd ${g[i]}`);
-    }
-  });
-  expect(bad).toEqual([]);
+/** The ops' finite-difference check (test/gradcheck-ops.ts), failing with its mismatches. */
+function check(name: string, f: (xs: Tensor[]) => Tensor, shapes: number[][], seed = 1, h = 1e-2): void {
+  expect(gradcheck(f, shapes, seed, h).map((b) => `${name} ${b}`)).toEqual([]);
 }
 
 describe('ops against finite differences', () => {
@@ -77,7 +44,7 @@ describe('ops against finite differences', () => {
     ['fan-out (one tensor used twice)', (x: Tensor[]) => mul(add(x[0], x[0]), tanh(x[0])), [[3, 3]]],
   ] as const)('%s', (name, f, shapes) => {
     // ReLU has a kink at 0: a smaller step crosses it only for inputs within 1e-3 of 0.
-    gradcheck(name, f as (x: Tensor[]) => Tensor, shapes as unknown as number[][], 1, name === 'relu' ? 1e-3 : 1e-2);
+    check(name, f as (x: Tensor[]) => Tensor, shapes as unknown as number[][], 1, name === 'relu' ? 1e-3 : 1e-2);
   });
 
   it('dropout: the gradient uses the same mask as the forward', () => {
