@@ -22,7 +22,24 @@ import { gruGates, lstmGates, rnnGates } from './cells';
  * than the usual imbalance between two threads' halves of a step, so a calm machine rarely sleeps.
  */
 // @ts-ignore: decorator
-@inline const SPIN_BEFORE_WAIT: i32 = 1 << 17;
+@inline const SPIN_BEFORE_WAIT: i64 = 1 << 17;
+/** The most a thread spins before sleeping, after sleeps made it patient (~1–2 ms). */
+// @ts-ignore: decorator
+@inline const SPIN_MAX: i64 = 1 << 21;
+/**
+ * This thread's current spin budget (a global is per instance, and every thread has its own
+ * instance). A sleep costs more than the wait it avoids: waking a thread from Atomics.wait takes
+ * the notifier into the kernel and the sleeper tens of µs to get a core back (more in a browser,
+ * where V8's futex emulation takes a lock and the page's caller thread never sleeps). With a
+ * fixed budget one sleep fed the next: the woken thread came back late, its partner then waited
+ * past the budget at the next barrier and slept too, and a whole forward ran at sleep speed
+ * (Chromium, LSTM H256 B1 on two threads: 86% of the barriers slept, two threads no faster than
+ * one). So a thread that slept quadruples its budget (up to SPIN_MAX), and each barrier it
+ * passes without sleeping takes 1/64 of the excess off again: a burst of sleeps stops feeding
+ * itself, while a machine whose other core stays busy still sleeps (and the pool's contention
+ * guard, which counts the sleeps, falls back to one thread).
+ */
+let spinBudget: i64 = SPIN_BEFORE_WAIT;
 /** A sleeping thread re-checks the poison word this often (ns). */
 // @ts-ignore: decorator
 @inline const WAIT_NS: i64 = 20_000_000;
@@ -58,10 +75,12 @@ function barrier(bar: usize, tid: i32, nth: i32): void {
     }
     const mayWait = tid != 0 || load<i32>(bar, 12) != 0;
     let spins: i64 = 0;
+    let slept = false;
     while (atomic.load<i32>(bar, 4) == gen) {
       spins++;
       if (mayWait) {
-        if (spins > SPIN_BEFORE_WAIT) {
+        if (spins > spinBudget) {
+          slept = true;
           // Counted for the pool: frequent sleeps mean the threads do not run at the same time
           // (busy cores), and the pool then falls back to one thread for a while.
           atomic.add<i32>(bar, 1, 20);
@@ -75,6 +94,8 @@ function barrier(bar: usize, tid: i32, nth: i32): void {
         unreachable();
       }
     }
+    if (slept) spinBudget = min(spinBudget << 2, SPIN_MAX);
+    else if (spinBudget > SPIN_BEFORE_WAIT) spinBudget -= (spinBudget - SPIN_BEFORE_WAIT + 63) >> 6;
   }
 }
 

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInstanceForBench, ready, setBackend } from './lib/backend.js';
 import { coldStartBrowser, coldStartNode, describeColdStart } from './lib/cold-start.js';
+import { browserThreads, describeBrowserThreads } from './lib/browser-threads.js';
 import { measurePeak, packageSize } from './lib/machine.js';
 import { time } from './lib/timing.js';
 import { makeLayer, ourRunner } from './lib/ours.js';
@@ -30,13 +31,14 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const OURS = ['wasm-simd', 'wasm-simd-2t', 'wasm', 'js'];
 
-const USAGE = `usage: node bench/run.js [--quick] [--json] [--only A,B,…] [--runners wasm-simd,ort-web-1t,…] [--cold-start]
+const USAGE = `usage: node bench/run.js [--quick] [--json] [--only A,B,…] [--runners wasm-simd,ort-web-1t,…] [--cold-start] [--browser-threads]
   workloads: ${WORKLOADS.map((w) => w.id).join(', ')}
   runners:   ${OURS.join(', ')} and the peers in bench/peers (ort-web-1t, ort-web, ort-web-2t, ort-node, tfjs-wasm, tfjs-cpu)
-  --cold-start: only import + ready() + a small LSTM's first forward, in Node and in Chromium`;
+  --cold-start: only import + ready() + a small LSTM's first forward, in Node and in Chromium
+  --browser-threads: only workloads B and S in Chromium on one thread and after ready({ threads: 2 })`;
 
 function parseArgs(argv) {
-  const cfg = { quick: false, json: false, only: null, runners: null, coldStart: false };
+  const cfg = { quick: false, json: false, only: null, runners: null, coldStart: false, browserThreads: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const list = () => (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -45,6 +47,7 @@ function parseArgs(argv) {
     else if (a === '--only') cfg.only = list().map((s) => s.toUpperCase());
     else if (a === '--runners') cfg.runners = list();
     else if (a === '--cold-start') cfg.coldStart = true;
+    else if (a === '--browser-threads') cfg.browserThreads = true;
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -99,24 +102,30 @@ async function coldStart(quick) {
   return { node: coldStartNode(ROOT, runs), browser: await coldStartBrowser(ROOT, runs) };
 }
 
-/** --cold-start: just that, written to bench/results/<day>-cold-start.json. */
-async function coldStartOnly(cfg, log) {
+const machineInfo = () => ({ cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', cpus: os.cpus().length, node: process.version, loadavg: os.loadavg().map((x) => +x.toFixed(2)) });
+
+/** --cold-start / --browser-threads: just that, written to bench/results/<day>-<what>.json. */
+async function oneRow(cfg, log, what, key, measure, describe) {
   const date = new Date();
-  const run = { suite: 'wasm-rnn', date: date.toISOString(), machine: { cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', cpus: os.cpus().length, node: process.version, loadavg: os.loadavg().map((x) => +x.toFixed(2)) }, coldStart: await coldStart(cfg.quick) };
-  run.rawFile = `bench/results/${date.toISOString().slice(0, 10)}-cold-start.json`;
+  const run = { suite: 'wasm-rnn', date: date.toISOString(), machine: machineInfo(), [key]: await measure() };
+  run.rawFile = `bench/results/${date.toISOString().slice(0, 10)}-${what}.json`;
   mkdirSync(join(HERE, 'results'), { recursive: true });
   writeFileSync(join(ROOT, run.rawFile), JSON.stringify(run, null, 2) + '\n');
   if (cfg.json) return console.log(JSON.stringify(run));
-  log(`cold start (import + ready() + new LSTM(8→32) and its first forward), load average ${run.machine.loadavg.join(' ')}`);
-  log(describeColdStart('  Node', run.coldStart.node));
-  log(describeColdStart('  Chromium', run.coldStart.browser));
+  log(`load average ${run.machine.loadavg.join(' ')}`);
+  for (const line of describe(run[key])) log(line);
   log(`wrote ${run.rawFile}`);
 }
 
 async function main() {
   const cfg = parseArgs(process.argv.slice(2));
   const log = cfg.json ? () => {} : (s) => console.log(s);
-  if (cfg.coldStart) return coldStartOnly(cfg, log);
+  if (cfg.coldStart) {
+    return oneRow(cfg, log, 'cold-start', 'coldStart', () => coldStart(cfg.quick), (c) => [
+      'cold start (import + ready() + new LSTM(8→32) and its first forward)',
+      describeColdStart('  Node', c.node), describeColdStart('  Chromium', c.browser)]);
+  }
+  if (cfg.browserThreads) return oneRow(cfg, log, 'browser-threads', 'browserThreads', () => browserThreads(ROOT, cfg.quick), (t) => [describeBrowserThreads(t)]);
   const workloads = cfg.only ? WORKLOADS.filter((w) => cfg.only.includes(w.id)) : WORKLOADS;
   const peers = await loadPeers();
   const all = [...OURS.map(ourRunner), ...peers];
@@ -206,6 +215,7 @@ async function main() {
       return kernelRates(machine.peakGflops, cfg.quick);
     })(),
     coldStart: await coldStart(cfg.quick),
+    browserThreads: await browserThreads(ROOT, cfg.quick),
     size: packageSize(ROOT),
   };
   run.targets = targets(run);

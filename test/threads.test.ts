@@ -6,7 +6,7 @@
  * step(). The size threshold below which layers stay on one thread is set to 0 here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRU, LSTM, RNN, Tensor, backendInfo, ready, setBackend, type RNNBase } from '../src/index.js';
+import { GRU, LSTM, RNN, Tensor, backendInfo, ready, setBackend, threadStats, type RNNBase } from '../src/index.js';
 import { backendInstance } from '../src/backend/index.js';
 import { setParallelMinMacs } from '../src/backend/sequence.js';
 import { ContentionGuard } from '../src/backend/threads.js';
@@ -199,6 +199,35 @@ describe('ContentionGuard: one thread while the cores are busy', () => {
     await expect(ready({ adaptiveThreads: 'yes' as never })).rejects.toThrow('ready: adaptiveThreads must be a boolean, got \'yes\'');
     await ready({ adaptiveThreads: false });
     expect(pool.adaptive).toBe(false);
+  });
+  it('threadStats() reports the pool\'s calls, barriers, sleeps and the calls its guard kept on one thread', async () => {
+    await threads(1);
+    expect(threadStats()).toBeNull();
+    await threads(2);
+    const pool = backendInstance().pool!;
+    const m = new LSTM({ inputSize: 8, hiddenSize: 64, seed: 1 });
+    const x = new Tensor(randomData(10 * 8, 1), [10, 1, 8]);
+    const before = threadStats()!;
+    const want = m.forward(x).output.data;
+    const after = threadStats()!;
+    expect(after.threads).toBe(2);
+    expect(after.calls - before.calls).toBe(2);
+    expect(after.barriers - before.barriers).toBe(21);
+    expect(after.sleeps - before.sleeps).toBeLessThanOrEqual(21 * 2);
+    expect(after.pausedCalls).toBe(before.pausedCalls);
+    // The returned object is a snapshot, not the live counters.
+    after.calls = -1;
+    expect(threadStats()!.calls).toBeGreaterThan(0);
+    // A window in which every barrier slept pauses the guard: the next forward stays on one thread.
+    await ready({ adaptiveThreads: true });
+    pool.guard.record(256, 256, performance.now());
+    const paused = threadStats()!;
+    expect(m.forward(x).output.data).toEqual(want);
+    const now = threadStats()!;
+    expect(now.calls).toBe(paused.calls);
+    expect(now.pausedCalls - paused.pausedCalls).toBeGreaterThanOrEqual(1);
+    m.dispose();
+    await ready({ adaptiveThreads: false });
   });
 });
 

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { pageResult, withChromium } from './chromium.js';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const PARTS = ['import', 'ready', 'first'];
@@ -71,39 +72,12 @@ ${NODE_BODY}`);
  * reused; the page is served from localhost with Cache-Control: no-store.
  */
 export async function coldStartBrowser(root, runs = 7) {
-  const executablePath = '/usr/bin/chromium';
-  let chromium, startStaticServer;
-  try {
-    ({ chromium } = await import('playwright-core'));
-    ({ startStaticServer } = await import(pathToFileURL(join(root, 'examples/serve.js')).href));
-    execFileSync(executablePath, ['--version'], { stdio: 'ignore' });
-  } catch {
-    return null;
-  }
-  const { server, url } = await startStaticServer(root);
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  try {
+  return withChromium(root, {}, async ({ browser, url }) => {
     const results = [];
-    for (let i = 0; i < runs; i++) {
-      const context = await browser.newContext();
-      try {
-        const page = await context.newPage();
-        await page.goto(`${url}/bench/cold-start.html`);
-        results.push(await page.waitForFunction(() => window.coldStart, null, { timeout: 60_000 }).then((h) => h.jsonValue()));
-      } finally {
-        await context.close();
-      }
-    }
+    for (let i = 0; i < runs; i++) results.push(await pageResult(browser, url, '/bench/cold-start.html', 'coldStart', 60_000));
     const downloads = { bundle: median(results.map((r) => r.downloads.bundle)), wasm: median(results.map((r) => r.downloads.wasm)) };
     return summarise(results, { browser: `Chromium ${browser.version()}`, downloads });
-  } finally {
-    await browser.close();
-    await new Promise((ok) => server.close(ok));
-  }
+  });
 }
 
 /** One line per environment, for the console. */

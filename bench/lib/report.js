@@ -158,6 +158,13 @@ export function markdown(run) {
   } else if (run.coldStart) {
     L.push(`Cold start (import of the bundle + ready() in a fresh process after Node's ESM loader has started, median of 7): ${run.coldStart.medianMs.toFixed(1)} ms.`);
   }
+  if (run.browserThreads) {
+    const t = run.browserThreads, f = (ms) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
+    L.push(`Threads in Chromium (${t.browser}, the page's main thread, cross-origin isolated; see bench/lib/browser-threads.js): ` +
+      `B forward ${f(t.B.oneMs)} on one thread, ${f(t.B.twoMs)} after ready({ threads: 2 }) (${t.B.speedup.toFixed(2)}×); ` +
+      `S step() ${f(t.S.oneMs)} → ${f(t.S.twoMs)} (${t.S.speedup.toFixed(2)}×); ${t.pool.sleeps} of ${t.pool.barriers} barriers slept, ` +
+      `${t.pool.pausedCalls} calls paused by the contention guard; ${t.sameBits ? 'the same bits on both' : '**different bits**'}.`);
+  }
   if (run.size) L.push(`Size (gzip -9): library JS bundle ${(run.size.jsGzip / 1024).toFixed(1)} KB + SIMD Wasm ${((run.size.wasm['wasm-rnn.simd.wasm']?.gzip ?? 0) / 1024).toFixed(1)} KB = ${(run.size.totalGzip / 1024).toFixed(1)} KB.`);
   L.push('', `Runners: ${run.runnerInfo.map((r) => `${r.name} — ${r.description}`).join('; ')}.`, '');
   L.push(`Raw data: \`${run.rawFile}\`. The machines are shared and noisy: compare ratios within one run.`, '');

@@ -25,7 +25,8 @@ import {
   type WasmFlavor,
   type WasmSource,
 } from './wasm-loader.js';
-import { threadsSupported } from './threads.js';
+import { threadsSupported, type ThreadStats } from './threads.js';
+export type { ThreadStats };
 import type { ArenaStats } from './arena.js';
 
 export type { Backend, BackendBinary, BackendName } from './backend.js';
@@ -259,6 +260,17 @@ let configurations = 0;
 
 /** Upper bound for ready({ threads }). */
 const MAX_THREADS = 64;
+
+/**
+ * What the thread pool of ready({ threads }) did since it started — parallel calls, barriers,
+ * how often a thread had to sleep in one, calls the contention guard kept on one thread — or
+ * null when no pool runs. Where threads do not pay, this says why: many sleeps or paused calls
+ * mean the threads rarely ran at the same time (busy cores).
+ */
+export function threadStats(): ThreadStats | null {
+  const pool = instances['simd-threads']?.pool;
+  return pool && !pool.closed ? { ...pool.stats } : null;
+}
 
 /** The selected backend and the kernel build it runs ('relaxed-simd', 'simd', 'scalar' or 'js'). */
 export function backendInfo(): BackendInfo {

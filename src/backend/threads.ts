@@ -145,6 +145,20 @@ export class ContentionGuard {
 const WINDOW = 256;
 const MIN_BACKOFF_MS = 25, MAX_BACKOFF_MS = 500;
 
+/** What a pool did since it started (see threadStats()). */
+export interface ThreadStats {
+  /** Threads taking part in a call, the caller's included. */
+  threads: number;
+  /** Parallel calls run on the threads. */
+  calls: number;
+  /** Barriers those calls passed (two per time step of a forward, two per step() call). */
+  barriers: number;
+  /** How often a thread slept in one of them (a healthy pool: well under 1%). */
+  sleeps: number;
+  /** Calls large enough for the threads that ran on one thread because the contention guard had paused the pool. */
+  pausedCalls: number;
+}
+
 export class ThreadPool {
   private readonly ctlView: Int32Array;
   private readonly fns: ((...args: number[]) => void)[];
@@ -155,6 +169,8 @@ export class ThreadPool {
   readonly guard = new ContentionGuard();
   /** false: never pause (ready({ adaptiveThreads: false })). */
   adaptive = true;
+  /** Counters since the pool started (threads is filled in by the constructor). */
+  readonly stats: ThreadStats;
 
   private constructor(
     /** Threads taking part in a call, the caller's included. */
@@ -168,6 +184,7 @@ export class ThreadPool {
     this.ctlView = new Int32Array(memory.buffer, ctl, CONTROL_BYTES / 4);
     this.ctlView[3] = callerMayWait() ? 1 : 0;
     this.fns = PARALLEL_KERNELS.map((n) => exports[n] as (...args: number[]) => void);
+    this.stats = { threads, calls: 0, barriers: 0, sleeps: 0, pausedCalls: 0 };
   }
 
   /**
@@ -206,7 +223,12 @@ export class ThreadPool {
     if (Atomics.load(I, SLEEPERS) !== 0) Atomics.notify(I, SEQ);
     try {
       this.fns[I[FN]](0, this.threads, this.ctl, ...args);
-      this.guard.record(Atomics.exchange(I, SLEPT, 0), Atomics.exchange(I, BARRIERS, 0), performance.now());
+      const sleeps = Atomics.exchange(I, SLEPT, 0), barriers = Atomics.exchange(I, BARRIERS, 0);
+      const st = this.stats;
+      st.calls++;
+      st.barriers += barriers;
+      st.sleeps += sleeps;
+      this.guard.record(sleeps, barriers, performance.now());
     } catch (err) {
       // A thread failed mid-call (the others are stuck at a barrier): poison, stop them all.
       const worker = Atomics.load(I, POISON) !== 0;
@@ -222,7 +244,10 @@ export class ThreadPool {
 
   /** Whether a parallel call now would run on the threads (open, and not paused by the guard). */
   get available(): boolean {
-    return !this.closed && (!this.adaptive || this.guard.allows(performance.now()));
+    if (this.closed) return false;
+    if (!this.adaptive || this.guard.allows(performance.now())) return true;
+    this.stats.pausedCalls++;
+    return false;
   }
 
   /** Stops the workers (they exit at once; a pool is not reusable). */
