@@ -56,7 +56,7 @@ export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './train/s
 export { NonFiniteError } from './train/errors.js';
 export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type ValidationInfo, type Trainable, type BatchResult, type Metric } from './train/fit.js';
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
-export { LanguageModel, type LanguageModelOptions, type GenerateOptions, type LMTokenizer } from './models/language-model.js';
+export { LanguageModel, type LanguageModelOptions, type GenerateOptions, type GenerateTextOptions, type LMTokenizer } from './models/language-model.js';
 export { type SamplingOptions } from './models/sampling.js';
 export {
   Forecaster, forecastErrors, type ForecasterOptions, type WindowBatch, type ForecastResult, type ForecastErrors,
