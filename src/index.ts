@@ -71,7 +71,7 @@ export {
 export { AdditiveAttention, weightedSum, tanhAdd, lengthMask, type AdditiveAttentionOptions } from './models/attention.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
 export { saveFile, saveFileSync, loadFile } from './io/files.js';
-export { registerModel, type ModelFactory } from './io/registry.js';
+export { registerModel, createModel, type ModelFactory } from './io/registry.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsContents } from './io/safetensors.js';
 export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';
 export {
