@@ -232,6 +232,19 @@ describe.skipIf(!built)('wasm-rnn/worker on worker_threads (the built dist/esm/w
     for (const d of [m, m2, m3]) await d.dispose();
   });
 
+  it('spawns with threads: ready({ threads: 2 }) in the worker, inference bit-identical to one thread here', async () => {
+    const t = await lib.spawnWorker({ threads: 2 });
+    expect(await t.info()).toEqual({ name: 'wasm-simd', binary: 'simd-threads', ready: true, threads: 2 });
+    const options = { inputSize: 16, hiddenSize: 128, seed: 2 }; // 4·128² multiply-adds per step: split over the threads
+    const m = await t.create('LSTM', options);
+    const here = new core.LSTM(options);
+    const x = new core.Tensor(sin(20 * 16, 0.3), [20, 16]);
+    expect(bits((await m.call('forward', x)).output.data)).toEqual(bits(here.forward(x).output.data));
+    await t.terminate();
+    here.dispose();
+    await expect(lib.spawnWorker({ threads: 0 })).rejects.toThrow(new RangeError('ready: threads must be an integer from 1 to 64, got 0'));
+  });
+
   it('spawns with a backend, and a worker script of your own that registers its own class', async () => {
     const js = await lib.spawnWorker({ backend: 'js' });
     expect((await js.info()).name).toBe('js');
