@@ -193,6 +193,17 @@ describe.skipIf(!built)('wasm-rnn/worker on worker_threads (the built dist/esm/w
     await expect(m.call('forward', here)).rejects.toThrow(/is a LSTM model, which cannot cross to the worker \(send save\(\) bytes/);
     await expect(m.call('parameters')).rejects.toThrow(/call: LSTM\.parameters\(\)'s result\[0\] is a Parameter, which cannot cross to the page/);
     await expect(lib.spawnWorker({ thread: 2 } as never)).rejects.toThrow(/spawnWorker: unknown option 'thread'/);
+    // A callback that throws: the call rejects with its error once the worker is done; the model stays usable.
+    const lm = await w.create('LanguageModel', { vocabSize: 5, embeddingDim: 3, hiddenSize: 4, seed: 1 });
+    await lm.setOptimizer('sgd', { lr: 0.1 });
+    const batches = core.lmBatches(Int32Array.from({ length: 40 }, (_, i) => i % 5), { batchSize: 2, seqLen: 4 });
+    let calls = 0;
+    const boom = new Error('boom');
+    await expect(lm.fit({ train: batches, epochs: 1 }, { onStep: () => { calls++; throw boom; } })).rejects.toBe(boom);
+    expect(calls).toBe(1);
+    await expect(lm.generate([1], { maxTokens: 5 }, () => { throw boom; })).rejects.toBe(boom);
+    expect((await lm.generate([1], { maxTokens: 5, seed: 1 })).length).toBe(5);
+    await lm.dispose();
     await m.dispose();
     await expect(m.call('forward', [[1, 2]])).rejects.toThrow(/call: the model was disposed/);
     here.dispose();
