@@ -1,6 +1,8 @@
 /** The README's examples run as written (against the built package in dist/). */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -46,6 +48,19 @@ describe('examples', () => {
     expect(out).toMatch(/step 150: loss [\d.]+/);
     const acc = Number(/held-out accuracy ([\d.]+)/.exec(out)?.[1]);
     expect(acc).toBeGreaterThan(0.9);
+  });
+
+  it('examples/audio-worklet/train.mjs trains the noise gate that the example ships, byte for byte', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-rnn-gate-'));
+    try {
+      const file = join(dir, 'gate.safetensors');
+      const out = run('examples/audio-worklet/train.mjs', file);
+      const [, before, after] = /held-out SNR: ([\d.]+) dB in, ([\d.]+) dB out/.exec(out) ?? [];
+      expect(Number(after) - Number(before), out).toBeGreaterThan(3);
+      expect(readFileSync(file).equals(readFileSync(`${root}examples/audio-worklet/noise-gate.safetensors`)), 'the committed model is stale: rerun train.mjs').toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('examples/save-load.mjs (the README save/load snippet)', () => {

@@ -13,6 +13,7 @@
  * order; we write its keys in code-point order, so equal content gives equal bytes.
  */
 import { Tensor, toTensor, typeName, type TensorLike } from '../tensor.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
 /** A file that is not valid safetensors, or holds values float32 cannot represent. */
 export class SafetensorsError extends Error {
@@ -97,8 +98,8 @@ function readHeaderJson(bytes: Uint8Array): { headerLength: number; text: string
   const headerBytes = bytes.buffer instanceof ArrayBuffer ? bytes.subarray(8, 8 + n) : bytes.slice(8, 8 + n);
   let text: string;
   try {
-    // ignoreBOM keeps a byte-order mark in the text, where JSON.parse refuses it as the reference does.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
+    // A byte-order mark stays in the text (ignoreBOM), where JSON.parse refuses it as the reference does.
+    text = decodeUtf8(headerBytes);
   } catch {
     throw new SafetensorsError(`the header (bytes 8 to ${8 + n}) is not valid UTF-8`);
   }
@@ -402,7 +403,7 @@ export function writeSafetensors(tensors: Record<string, TensorLike>, metadata?:
   }
   const text = `{${parts.join(',')}}`;
   if (text.length > SAFETENSORS_MAX_HEADER_BYTES) throw tooLarge(text.length);
-  const json = new TextEncoder().encode(text);
+  const json = encodeUtf8(text);
   const headerLength = Math.ceil(json.length / 8) * 8;
   if (headerLength > SAFETENSORS_MAX_HEADER_BYTES) {
     throw new RangeError(`${fn}: the header would be ${headerLength} bytes, over the limit of ${SAFETENSORS_MAX_HEADER_BYTES}`);

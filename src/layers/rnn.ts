@@ -22,7 +22,7 @@ import { fmt, seedOf } from './options.js';
 import { transposeBT, transposeTB } from './recurrent/batch-first.js';
 import { backpropagate } from './recurrent/bptt.js';
 import { cellFor, writeCellParams, type Cell, type CellVariant } from './recurrent/cells.js';
-import { backwardWork, forwardWork, savedBuffers, stepWork, trainWork, type Dims, type SavedBuffers } from './recurrent/plan.js';
+import { backwardWork, forwardWork, savedBuffers, trainWork, type Dims, type SavedBuffers } from './recurrent/plan.js';
 import type {
   CellActivation, CellActivations, ForwardOptions, GRUOptions, LSTMOptions, LSTMResult, RNNBaseOptions, RNNGradients,
   RNNMode, RNNOptions, RNNResult, RNNState, StepState,
@@ -31,6 +31,7 @@ import {
   checkKeys, parseConfig, parseForwardOptions, parseGradOutput, parseInput, parseState, parseStateBatch, parseStep,
   parseVariant, stateTensors, type Config,
 } from './recurrent/validate.js';
+import { StepPlan } from './recurrent/step-plan.js';
 import { PackedWeights, type DirectionParams } from './recurrent/weights.js';
 
 export type {
@@ -72,6 +73,9 @@ export abstract class RNNBase extends Module {
   /** What the last training forward recorded; null when there is nothing to differentiate. */
   private saved: RecurrentSaved | null = null;
   private dropoutRng: Random;
+  /** step()'s cached plan (made on the first step) and name for its errors. */
+  private stepPlan: StepPlan | null = null;
+  private stepName: string | null = null;
 
   /** `hidden`: the RNN's activation from its nonlinearity option. */
   protected constructor(mode: RNNMode, opts: RNNBaseOptions, extraKeys: readonly string[] = [], hidden?: CellActivation) {
@@ -164,6 +168,12 @@ export abstract class RNNBase extends Module {
   }
 
   private packForward(be: Backend, fn: string): void {
+    // The check stays out of repackForward, whose closures would otherwise be allocated (with
+    // their context) on every step() call.
+    if (!this.packed.forward.fresh) this.repackForward(be, fn);
+  }
+
+  private repackForward(be: Backend, fn: string): void {
     this.packed.forward.ensure(
       be, this.dirs, (s) => this.paramPtr(s), (n) => this.reserve(be, n, fn, 'its packed weights'), this.cell.hBlocks * this.hiddenSize,
     );
@@ -323,51 +333,61 @@ export abstract class RNNBase extends Module {
   /**
    * Advances one time step for streaming: `x` holds [B, inputSize] values, `state` (from
    * createState) is read and updated in place, and the top layer's new h ([B, H]) is written to
-   * `out` (allocated if absent) and returned. Allocates nothing in Wasm memory after the first call.
+   * `out` (allocated if absent) and returned. After the first call with a batch size it allocates
+   * nothing — no Wasm memory, and with `out` given no JavaScript objects either (the plan,
+   * kernel arguments and views are cached: see recurrent/step-plan.ts) — so it suits real-time
+   * loops such as an AudioWorklet's process().
    */
   step(x: Float32Array | TensorLike, state: StepState, out?: Float32Array): Float32Array {
     this.checkAlive();
-    const name = this.constructor.name, fn = `${name}.step`;
-    const cell = this.cell;
-    const { xd, B } = parseStep(name, this.cfg, cell, x, state, out);
-    const result = out ?? new Float32Array(B * this.hiddenSize);
+    const fn = (this.stepName ??= `${this.constructor.name}.step`);
+    const cell = this.cell, cfg = this.cfg;
+    const xd = parseStep(fn, cfg, cell, x, state, out);
+    const B = state.h.shape[1], H = cfg.hiddenSize, L = cfg.numLayers, BH = B * H;
+    const result = out ?? new Float32Array(BH);
 
     const be = this.bind(fn);
-    const plan = stepWork(this.dims(B, 1));
-    const ws = this.workspace(be, plan.floats, fn);
+    const sp = (this.stepPlan ??= new StepPlan(L));
+    if (sp.B !== B) sp.plan(this.dims(B, 1));
+    const ws = this.workspace(be, sp.floats, fn);
     this.packForward(be, fn);
-    const w = plan.at(ws);
-    const H = this.hiddenSize, L = this.numLayers, BH = B * H;
+    const w = sp.at(ws);
     const f = be.arena.f32;
     f.set(xd, w.x >>> 2);
     f.set(state.h.data, w.h >>> 2);
     if (cell.hasCellState) f.set((state.c as Tensor).data, w.c >>> 2);
 
-    let inPtr = w.x, inSize = this.inputSize, outPtr = 0;
+    let inPtr = w.x, inSize = cfg.inputSize, outPtr = 0;
+    // Every address goes in as `>>> 0` (a uint32 to the JIT): offsets that reached it as
+    // float64s (computed with Math.ceil, say) are otherwise boxed into a new heap number at each
+    // kernel call that V8 does not inline — as in a process that has run two kernel builds.
     for (let l = 0; l < L; l++) {
       outPtr = w.y[l % 2];
-      const { bIh, bHh } = this.dirs[l];
-      be.sequence({
-        cell: cell.code, gates: cell.gates, T: 1, B, H, I: inSize, reverse: false,
-        x: inPtr, wih: this.packed.forward.ihAt(l), bih: bIh ? this.paramPtr(bIh) : 0, gx: w.gx,
-        h: w.h + l * BH * 4, c: cell.hasCellState ? w.c + l * BH * 4 : 0,
-        whh: this.packed.forward.hhAt(l), bhh: bHh ? this.paramPtr(bHh) : 0, scratch: w.s,
-        out: outPtr, ldOut: H, lengths: 0, tape: 0, hist: 0, params: this.cellParams(be, w.cp, l, false),
-      });
+      const d = this.dirs[l], r = sp.runs[l];
+      r.cell = cell.code;
+      r.gates = cell.gates;
+      r.B = B;
+      r.H = H;
+      r.I = inSize;
+      r.x = inPtr >>> 0;
+      r.wih = this.packed.forward.ihAt(l) >>> 0;
+      r.bih = d.bIh ? this.paramPtr(d.bIh) >>> 0 : 0;
+      r.gx = w.gx >>> 0;
+      r.h = (w.h + l * BH * 4) >>> 0;
+      r.c = cell.hasCellState ? (w.c + l * BH * 4) >>> 0 : 0;
+      r.whh = this.packed.forward.hhAt(l) >>> 0;
+      r.bhh = d.bHh ? this.paramPtr(d.bHh) >>> 0 : 0;
+      r.scratch = w.s >>> 0;
+      r.out = outPtr >>> 0;
+      r.ldOut = H;
+      r.params = this.cellParams(be, w.cp, l, false) >>> 0;
+      be.sequence(r);
       inPtr = outPtr;
       inSize = H;
     }
-    const g = be.arena.f32;
-    copyOut(g, w.h >>> 2, state.h.data);
-    if (cell.hasCellState) copyOut(g, w.c >>> 2, (state.c as Tensor).data);
-    copyOut(g, outPtr >>> 2, result);
+    sp.copyOut(be.arena, w, outPtr, state.h.data, cell.hasCellState ? (state.c as Tensor).data : null, result);
     return result;
   }
-}
-
-/** dst ← src[from, from + dst.length) (one bulk copy: ~3× faster than a loop for a 256-float state). */
-function copyOut(src: Float32Array, from: number, dst: Float32Array): void {
-  dst.set(src.subarray(from, from + dst.length));
 }
 
 type Ctor<O> = O | number;

@@ -228,16 +228,19 @@ export function parseStateBatch(name: string, cfg: Config, batch: unknown): numb
   return B;
 }
 
-/** step()'s arguments: x [B, I] values, state from createState (finite, right shapes), out [B, H]. */
+/**
+ * step()'s arguments: x [B, I] values, state from createState (finite, right shapes), out [B, H].
+ * Returns x's values (B is state.h.shape[1]). `fn` is the caller's name ('GRU.step'), made once
+ * by the layer: this runs on every streaming step, so it builds no string, array or object
+ * unless it throws (or x is not a Float32Array).
+ */
 export function parseStep(
-  name: string, cfg: Config, cell: Cell, x: Float32Array | TensorLike, state: StepState, out: Float32Array | undefined,
-): { xd: Float32Array; B: number } {
-  const fn = `${name}.step`;
+  fn: string, cfg: Config, cell: Cell, x: Float32Array | TensorLike, state: StepState, out: Float32Array | undefined,
+): Float32Array {
   if (cfg.bidirectional) throw new Error(`${fn}: a bidirectional layer needs the whole sequence; use forward()`);
   const hasC = cell.hasCellState;
-  const expected = `{h: Tensor${hasC ? ', c: Tensor' : ''}} from createState()`;
   if (state === null || typeof state !== 'object' || !(state.h instanceof Tensor)) {
-    throw new TypeError(`${fn}: state must be ${expected}, got ${typeName(state)}`);
+    throw new TypeError(`${fn}: state must be {h: Tensor${hasC ? ', c: Tensor' : ''}} from createState(), got ${typeName(state)}`);
   }
   const H = cfg.hiddenSize, L = cfg.numLayers, I = cfg.inputSize;
   const hs = state.h.shape;
@@ -247,21 +250,30 @@ export function parseStep(
   const B = hs[1];
   if (hasC) {
     const c = state.c;
-    if (!(c instanceof Tensor) || !sameShape(c.shape, [L, B, H]) || c.data.length !== L * B * H) {
+    if (!(c instanceof Tensor) || c.shape.length !== 3 || c.shape[0] !== L || c.shape[1] !== B || c.shape[2] !== H || c.data.length !== L * B * H) {
       throw new RangeError(`${fn}: state.c must be a Tensor of shape [${L}, ${B}, ${H}], got ${c instanceof Tensor ? shapeStr(c.shape) : typeName(c)}`);
     }
-    checkFinite(c.data, `${fn}: state.c`);
+    if (!allFinite(c.data)) checkFinite(c.data, `${fn}: state.c`);
   } else if (state.c !== undefined) {
-    throw new TypeError(`${fn}: state has a 'c', but ${name} keeps only h`);
+    throw new TypeError(`${fn}: state has a 'c', but ${fn.slice(0, fn.indexOf('.'))} keeps only h`);
   }
-  checkFinite(state.h.data, `${fn}: state.h`);
+  if (!allFinite(state.h.data)) checkFinite(state.h.data, `${fn}: state.h`);
   const xd = x instanceof Float32Array ? x : toTensor(x, `${fn}: x`).data;
   if (xd.length !== B * I) throw new RangeError(`${fn}: x must hold batch × inputSize = ${B} × ${I} = ${B * I} values, got ${xd.length}`);
-  checkFinite(xd, `${fn}: x`);
+  if (!allFinite(xd)) checkFinite(xd, `${fn}: x`);
   if (out !== undefined && (!(out instanceof Float32Array) || out.length !== B * H)) {
     throw new RangeError(`${fn}: out must be a Float32Array of ${B * H} values, got ${out instanceof Float32Array ? `length ${out.length}` : typeName(out)}`);
   }
-  return { xd, B };
+  return xd;
+}
+
+/** Whether every value is finite (checkFinite then names the first that is not). */
+function allFinite(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) return false;
+  }
+  return true;
 }
 
 /** backward()'s gradOutput: null (the loss used only the final state) or the output's shape. */
