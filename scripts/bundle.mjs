@@ -50,6 +50,22 @@ await buildCore();
 await build({ ...common, entryPoints: ['src/onnx/index.ts'], outfile: 'dist/esm/onnx.js', mainFields: ['main'], plugins: [coreExternal] });
 await build({ ...common, entryPoints: ['src/tfjs/index.ts'], outfile: 'dist/esm/tfjs.js', plugins: [coreExternal] });
 
+/** worker-main.js imports wasm-rnn/worker's bundle (src/worker/main.ts's `./index.js`) at run time. */
+const workerExternal = {
+  name: 'worker-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/index\.js$/ }, (args) =>
+      args.importer.endsWith('/src/worker/main.ts') ? { path: './worker.js', external: true } : undefined);
+  },
+};
+// wasm-rnn/worker with comlink bundled in (the package keeps no runtime dependencies). The
+// literal `new Worker(new URL('./worker-main.js', import.meta.url), …)` must come out whole for
+// Vite and webpack to find the worker script.
+const workerUrl = /\bnew\s+Worker\s*\(\s*new\s+URL\s*\(\s*"\.\/worker-main\.js"\s*,\s*import\.meta\.url\s*\)/;
+await build({ ...common, entryPoints: ['src/worker/index.ts'], outfile: 'dist/esm/worker.js', mainFields: ['module', 'main'], plugins: [coreExternal] });
+if (!workerUrl.test(readFileSync('dist/esm/worker.js', 'utf8'))) throw new Error('bundle: dist/esm/worker.js lost new Worker(new URL("./worker-main.js", import.meta.url))');
+await build({ ...common, entryPoints: ['src/worker/main.ts'], outfile: 'dist/esm/worker-main.js', plugins: [workerExternal] });
+
 /** The CLI's imports of the core barrel (`../index.js` from src/cli/) become the published core, at run time. */
 const cliCoreExternal = {
   name: 'cli-core-external',

@@ -56,7 +56,7 @@ export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './train/s
 export { NonFiniteError } from './train/errors.js';
 export { fit, type FitOptions, type FitResult, type StepInfo, type EpochInfo, type ValidationInfo, type Trainable, type BatchResult, type Metric } from './train/fit.js';
 export { lmBatches, type TokenBatch, type LMBatchOptions } from './data/batches.js';
-export { LanguageModel, type LanguageModelOptions, type GenerateOptions, type LMTokenizer } from './models/language-model.js';
+export { LanguageModel, type LanguageModelOptions, type GenerateOptions, type GenerateTextOptions, type LMTokenizer } from './models/language-model.js';
 export { type SamplingOptions } from './models/sampling.js';
 export {
   Forecaster, forecastErrors, type ForecasterOptions, type WindowBatch, type ForecastResult, type ForecastErrors,
@@ -71,7 +71,7 @@ export {
 export { AdditiveAttention, weightedSum, tanhAdd, lengthMask, type AdditiveAttentionOptions } from './models/attention.js';
 export { save, load, loadWithMetadata, FORMAT, FORMAT_VERSION, type SaveOptions, type LoadOptions as LoadModelOptions, type Loaded } from './io/save.js';
 export { saveFile, saveFileSync, loadFile } from './io/files.js';
-export { registerModel, type ModelFactory } from './io/registry.js';
+export { registerModel, createModel, type ModelFactory } from './io/registry.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsContents } from './io/safetensors.js';
 export { Vocab, DEFAULT_SPECIALS, type VocabBuildOptions, type VocabJSON } from './data/vocab.js';
 export {

@@ -257,6 +257,44 @@ describe('LanguageModel sampling', () => {
     lm.dispose();
   });
 
+  it('onToken streams each final id: all of them at once without stops; a multi-token stop held back and never passed', async () => {
+    await use('wasm-simd');
+    const tok = new CharTokenizer().fit('abcdef', { specials: [] });
+    const lm = constantModel(logOf(p), { tokenizer: tok });
+    for (const stop of [undefined, 3, 'ab', ['abc', 2]] as const) {
+      const opts = { maxTokens: 300, seed: 21, ...(stop === undefined ? {} : { stop }) };
+      const seen: number[] = [];
+      const got = lm.generate([0], { ...opts, onToken: (id) => seen.push(id) });
+      expect(seen, `stop ${JSON.stringify(stop)}`).toEqual([...got]);
+      expect([...got]).toEqual([...lm.generate([0], opts)]);
+    }
+    // Streaming: without stops each id arrives before the next is sampled, so a throw ends generation there.
+    let calls = 0;
+    expect(() => lm.generate([0], { maxTokens: 50, seed: 1, onToken: () => { if (++calls === 3) throw new Error('enough'); } })).toThrow('enough');
+    expect(calls).toBe(3);
+    lm.dispose();
+  });
+
+  it("generateText's onText pieces join to the returned text (characters and words, with stops, quotes and marks)", async () => {
+    await use('wasm-simd');
+    const corpus = 'he said "stop, now." (then) left - a/b; ok? "yes" she said.';
+    for (const tok of [new CharTokenizer().fit(corpus), new WordTokenizer().fit(corpus)]) {
+      const lm = new LanguageModel({ tokenizer: tok, embeddingDim: 4, hiddenSize: 8, seed: 2 });
+      for (const stop of [undefined, 'said .', '"']) {
+        const opts = { maxTokens: 60, seed: 5, temperature: 1.5, ...(stop === undefined ? {} : { stop }) };
+        const pieces: string[] = [], ids: number[] = [];
+        const text = lm.generateText('he said', { ...opts, onText: (s) => pieces.push(s), onToken: (id) => ids.push(id) });
+        expect(pieces.join(''), `${tok.constructor.name} stop ${stop}`).toBe(text);
+        expect(text).toBe(lm.generateText('he said', opts));
+        const gen = lm.generate(tok.encode('he said'), opts);
+        expect(ids).toEqual([...gen]);
+        expect(`${tok.decode(tok.encode('he said'))}${text}`).toBe(tok.decode(Int32Array.from([...tok.encode('he said'), ...gen])));
+      }
+      expect(() => lm.generateText('he', { onText: 1 as never })).toThrow(/LanguageModel\.generateText: onText must be a function, got number/);
+      lm.dispose();
+    }
+  });
+
   it('validates every option with a clear error', async () => {
     await use('wasm-simd');
     const lm = constantModel(logOf(p));
@@ -272,6 +310,8 @@ describe('LanguageModel sampling', () => {
     expect(() => lm.generate([0], { stop: [1, 'x'] })).toThrow(/stop\[1\] is a string \("x"\), which needs a tokenizer/);
     expect(() => lm.generate([0], { stop: [null as never] })).toThrow(/stop\[0\] must be a token id or a string, got null/);
     expect(() => lm.generate([0], { top_k: 3 } as never)).toThrow(/unknown option 'top_k' \(did you mean 'topK'\?\)/);
+    expect(() => lm.generate([0], { onToken: 'x' as never })).toThrow(/LanguageModel\.generate: onToken must be a function, got string/);
+    expect(() => lm.generate([0], { onText: () => {} } as never)).toThrow(/generate: unknown option 'onText'/);
     expect(() => lm.generate([])).toThrow(/prefix must hold at least one token id/);
     expect(() => lm.generate([0, 6])).toThrow(/prefix\[1\] must be a token id in \[0, 5\], got 6/);
     expect(() => lm.generate('ab' as never)).toThrow(/generate: the model has no tokenizer/);

@@ -97,6 +97,13 @@ abstract class Tokenizer {
     return ids;
   }
 
+  /**
+   * @internal A decoder fed one id at a time: each call returns the text that id adds to what
+   * decode() writes for the ids fed so far, so the pieces join to decode() of them all (what
+   * generateText streams). Ids are checked as decode() checks them; fn names the caller.
+   */
+  abstract _streamDecoder(fn: string): (id: number) => string;
+
   protected tokensOf(fn: string, ids: ArrayLike<number>, options: DecodeOptions | undefined): string[] {
     readOptions(fn, options, ['skipSpecials']);
     const skipSpecials = bool(fn, 'skipSpecials', options?.skipSpecials, false);
@@ -141,6 +148,10 @@ export class CharTokenizer extends Tokenizer {
   /** The text of ids: their characters joined (a special decodes as its name, e.g. '<unk>'). */
   decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
     return this.tokensOf('CharTokenizer.decode', ids, options).join('');
+  }
+
+  _streamDecoder(fn: string): (id: number) => string {
+    return (id) => this.tokensOf(fn, [id], undefined)[0];
   }
 
   toJSON(): CharTokenizerJSON {
@@ -190,6 +201,24 @@ const QUOTES = new Set(['"', "'"]);
 
 const PUNCTUATION: readonly Punctuation[] = ['tokens', 'strip', 'keep'];
 
+/** WordTokenizer.decode's spacing, one token at a time: each call returns the token with the space (if any) before it. */
+function wordJoiner(): (token: string) => string {
+  let glueNext = true; // no space before the next token
+  let quoteOpen = false;
+  return (t) => {
+    let left = CLOSES.has(t) || JOINS.has(t);
+    let right = OPENS.has(t) || JOINS.has(t);
+    if (QUOTES.has(t)) {
+      left = quoteOpen;
+      right = !quoteOpen;
+      quoteOpen = !quoteOpen;
+    }
+    const piece = !glueNext && !left ? ` ${t}` : t;
+    glueNext = right;
+    return piece;
+  };
+}
+
 export class WordTokenizer extends Tokenizer {
   readonly lowercase: boolean;
   readonly punctuation: Punctuation;
@@ -219,23 +248,15 @@ export class WordTokenizer extends Tokenizer {
    * straight quotes alternately opening and closing. Lossy where tokenize was (case, spacing).
    */
   decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
-    const tokens = this.tokensOf('WordTokenizer.decode', ids, options);
+    const join = wordJoiner();
     let out = '';
-    let glueNext = true; // no space before the next token
-    let quoteOpen = false;
-    for (const t of tokens) {
-      let left = CLOSES.has(t) || JOINS.has(t);
-      let right = OPENS.has(t) || JOINS.has(t);
-      if (QUOTES.has(t)) {
-        left = quoteOpen;
-        right = !quoteOpen;
-        quoteOpen = !quoteOpen;
-      }
-      if (!glueNext && !left) out += ' ';
-      out += t;
-      glueNext = right;
-    }
+    for (const t of this.tokensOf('WordTokenizer.decode', ids, options)) out += join(t);
     return out;
+  }
+
+  _streamDecoder(fn: string): (id: number) => string {
+    const join = wordJoiner();
+    return (id) => join(this.tokensOf(fn, [id], undefined)[0]);
   }
 
   toJSON(): WordTokenizerJSON {

@@ -59,19 +59,31 @@ export function registerModel(name: string, factory: ModelFactory): void {
   factories.set(name, factory);
 }
 
-/** Builds a registered class from its configuration (its constructor validates the configuration). */
+/** Builds a registered class from its configuration, for load() (its constructor validates the configuration). */
 export function buildModel(name: unknown, config: unknown): Module {
+  return construct('load', name, config, `the file holds a ${quoted(name)}, which is not a class load() knows; pass { into: new YourModel(...) } or registerModel(name, factory) first`);
+}
+
+/**
+ * A new model of a registered class (a built-in layer or model, or one given to registerModel)
+ * from its configuration: what getConfig() returns, for most classes their constructor's
+ * options (Linear: { inFeatures, outFeatures, bias }; Sequential: { layers: [{ class, config }] }).
+ * `fn` names the caller in errors.
+ */
+export function createModel(name: string, config: Record<string, unknown> = {}, fn = 'createModel'): Module {
+  if (typeof name !== 'string') throw new TypeError(`${fn}: name must be a class name (a string), got ${typeName(name)}`);
+  return construct(fn, name, config, `${quoted(name)} is not a registered class (known: ${[...factories.keys()].join(', ')}); registerModel(name, factory) registers your own`);
+}
+
+const quoted = (name: unknown): string => (typeof name === 'string' ? `'${name}'` : typeName(name));
+
+function construct(fn: string, name: unknown, config: unknown, unknownClass: string): Module {
   const factory = typeof name === 'string' ? factories.get(name) : undefined;
-  if (!factory) {
-    throw new TypeError(
-      `load: the file holds a ${typeName(name) === 'string' ? `'${String(name)}'` : typeName(name)}, which is not a class load() knows; ` +
-        'pass { into: new YourModel(...) } or registerModel(name, factory) first',
-    );
-  }
+  if (!factory) throw new TypeError(`${fn}: ${unknownClass}`);
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new TypeError(`load: the configuration of '${name}' must be an object, got ${typeName(config)}`);
+    throw new TypeError(`${fn}: the configuration of '${name}' must be an object, got ${typeName(config)}`);
   }
   const m = factory(config as Config);
-  if (!(m instanceof Module)) throw new TypeError(`load: the factory of '${name}' returned ${typeName(m)}, not a Module`);
+  if (!(m instanceof Module)) throw new TypeError(`${fn}: the factory of '${name}' returned ${typeName(m)}, not a Module`);
   return m;
 }

@@ -51,6 +51,17 @@ export interface GenerateOptions extends SamplingOptions {
    * the tokenizer: needs one), or an array of them. The stop itself is not returned.
    */
   stop?: number | string | readonly (number | string)[];
+  /**
+   * Called with each generated id as soon as it is final: at once without stops; a token that
+   * could still begin a multi-token stop is held back until it cannot (a matched stop is never
+   * passed). The ids passed, in order, are the ones returned.
+   */
+  onToken?: (token: number) => void;
+}
+
+export interface GenerateTextOptions extends GenerateOptions {
+  /** Called with the text each final token adds (see onToken): the pieces join to the returned text. */
+  onText?: (piece: string) => void;
 }
 
 /** Longest forward over a prefix or a text at once: longer ones run in chunks, carrying the state. */
@@ -238,7 +249,8 @@ export class LanguageModel extends Module {
    */
   generate(prefix: ArrayLike<number>, options: GenerateOptions = {}): Int32Array {
     const fn = 'LanguageModel.generate';
-    checkOptions(fn, options, ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop']);
+    checkOptions(fn, options, ['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'stop', 'onToken']);
+    const onToken = callback(fn, 'onToken', options.onToken);
     const ids = this.idsOf(fn, 'prefix', prefix);
     if (ids.length === 0) throw new RangeError(`${fn}: prefix must hold at least one token id`);
     const maxTokens = options.maxTokens ?? 100;
@@ -247,6 +259,9 @@ export class LanguageModel extends Module {
     }
     const stops = this.stopsOf(fn, options.stop);
     const sampler = new Sampler(fn, this.vocabSize, options);
+    // The last (longest stop − 1) tokens may still become the start of a stop: held back from onToken.
+    const hold = Math.max(0, ...stops.map((s) => s.length - 1));
+    let passed = 0;
     return noGrad(() => {
       const H = this.rnn.hiddenSize, E = this.embedding.embeddingDim, L = this.rnn.numLayers;
       let state: RNNState | undefined;
@@ -269,26 +284,43 @@ export class LanguageModel extends Module {
           break;
         }
         if (out.length === maxTokens) break;
+        while (onToken && passed < out.length - hold) onToken(out[passed++]);
         this.rnn.step(table.subarray(token * E, token * E + E), st, h);
         logits = this.checkedLogits(fn, hIn);
       }
+      while (onToken && passed < out.length) onToken(out[passed++]);
       return Int32Array.from(out);
     });
   }
 
   /**
    * generate() from text to text with the attached tokenizer: the prefix is encoded, and the
-   * continuation (without the prefix) is decoded as the tokenizer would write it after the prefix.
+   * continuation (without the prefix) is decoded as the tokenizer would write it after the prefix;
+   * `onText` receives it piece by piece as the tokens are generated.
    */
-  generateText(prefix: string, options: GenerateOptions = {}): string {
+  generateText(prefix: string, options: GenerateTextOptions = {}): string {
     const fn = 'LanguageModel.generateText';
     const tok = this.needTokenizer(fn);
     if (typeof prefix !== 'string') throw new TypeError(`${fn}: prefix must be a string, got ${typeName(prefix)}`);
+    if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object, got ${typeName(options)}`);
+    const { onText, ...rest } = options;
+    const textOf = callback(fn, 'onText', onText);
+    const onToken = callback(fn, 'onToken', rest.onToken);
     const ids = tok.encode(prefix);
-    const gen = this.generate(ids, options);
-    const head = tok.decode(ids);
-    const whole = tok.decode(Int32Array.from([...ids, ...gen]));
-    return whole.startsWith(head) ? whole.slice(head.length) : tok.decode(gen);
+    // The tokenizers' decoding only appends, so the continuation is the pieces the tokens add after the prefix.
+    const piece = tok._streamDecoder(fn);
+    for (const id of ids) piece(id);
+    let text = '';
+    this.generate(ids, {
+      ...rest,
+      onToken: (id) => {
+        const p = piece(id);
+        text += p;
+        onToken?.(id);
+        textOf?.(p);
+      },
+    });
+    return text;
   }
 
   private checkedLogits(fn: string, h: Tensor): Float32Array {
@@ -338,6 +370,11 @@ export class LanguageModel extends Module {
       return seq;
     });
   }
+}
+
+function callback<F>(fn: string, name: string, f: F | undefined): F | undefined {
+  if (f !== undefined && typeof f !== 'function') throw new TypeError(`${fn}: ${name} must be a function, got ${typeName(f)}`);
+  return f;
 }
 
 function tokenizerOf(fn: string, t: unknown): LMTokenizer {
