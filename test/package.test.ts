@@ -25,6 +25,11 @@ const SHIPPED: readonly (string | RegExp)[] = [
   'dist/esm/onnx.js.map',
   'dist/esm/tfjs.js',
   'dist/esm/tfjs.js.map',
+  // wasm-rnn/worker (the demo page trains through it) and the worker script it starts.
+  'dist/esm/worker.js',
+  'dist/esm/worker.js.map',
+  'dist/esm/worker-main.js',
+  'dist/esm/worker-main.js.map',
   // tsc's declarations, the CLI's excepted.
   'dist/index.d.ts',
   'dist/onnx/index.d.ts',

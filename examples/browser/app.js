@@ -176,7 +176,7 @@ const busy = new Set(); // what is in flight: 'generate', 'save', 'load'
 function refreshButtons() {
   const lm = demo.lm, has = Boolean(lm?.model);
   $('train').disabled = !has || busy.has('load');
-  $('train').textContent = lm?.running ? 'Pause' : 'Start training';
+  $('train').textContent = lm?.running ? 'Pause' : lm?.steps ? 'Resume training' : 'Start training';
   $('new-model').disabled = !lm || busy.size > 0;
   $('generate').disabled = !has || busy.has('generate') || busy.has('load');
   $('save').disabled = $('download').disabled = !has || busy.has('save') || busy.has('load');
@@ -246,9 +246,10 @@ function wireTraining(lm) {
         $('save-status').textContent = 'nothing saved in this browser yet';
         return;
       }
+      const size = rec.bytes.length; // load() moves the bytes to the worker (this side's are emptied)
       await lm.load(rec.bytes);
       resetCurve();
-      demo.loaded = { bytes: rec.bytes.length, info: rec.info };
+      demo.loaded = { bytes: size, info: rec.info };
       const when = new Date(rec.savedAt).toLocaleString();
       $('save-status').textContent = `loaded the model saved ${when} (${rec.info.steps} steps, loss ${Number(rec.info.loss).toFixed(3)}); training continues from it`;
     });
