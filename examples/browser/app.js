@@ -89,12 +89,16 @@ $('apply-backend').onclick = () => {
 
 /** This page's backend: the one asked for, else the default, else plain JavaScript. */
 async function pageBackend() {
-  try {
-    if (wantBackend) await setBackend(wantBackend);
-    else await ready();
-  } catch (err) {
-    note(`page: ${wantBackend || 'default backend'} failed (${err.message}); using js`);
-    await setBackend('js');
+  const tries = [...(wantBackend ? [wantBackend] : []), 'default', 'js'];
+  for (const [i, name] of tries.entries()) {
+    try {
+      if (name === 'default') await ready();
+      else await setBackend(name);
+      break;
+    } catch (err) {
+      note(`page: ${name === 'default' ? 'the default backend' : `'${name}'`} failed (${err.message}); trying ${tries[i + 1] ?? 'nothing else'}`);
+      if (i === tries.length - 1) throw err;
+    }
   }
   demo.page = backendInfo();
 }

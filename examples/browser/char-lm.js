@@ -62,7 +62,7 @@ export class CharLM {
     this.steps = this.tokens = this.trainSeconds = 0;
     this.epoch = this.cursor = 0;
     this.batches = this.batchesOf(0);
-    if (old && typeof old.dispose === 'function') await old.dispose();
+    await old?.dispose();
   }
 
   start() {
@@ -90,19 +90,17 @@ export class CharLM {
       }
       const slice = this.batches.slice(this.cursor, this.cursor + SLICE_BATCHES);
       const t0 = performance.now();
-      let done = 0;
       const r = await this.model.fit(
         { train: slice, epochs: 1, maxSeconds: SLICE_SECONDS, clipNorm: TRAINING.clipNorm },
         {
           onStep: (info) => {
-            done++;
             this.steps++;
             this.tokens += slice[0].T * slice[0].B;
             this.events.onStep?.({ step: this.steps, loss: info.loss, tokens: this.tokens, epoch: this.epoch });
           },
         },
       );
-      this.cursor += r?.steps ?? done;
+      this.cursor += r.steps;
       this.trainSeconds += (performance.now() - t0) / 1000;
     }
   }
