@@ -5,10 +5,12 @@
  * (within TRAIN_BUDGET_S), with no long task on the page's thread over MAX_LONG_TASK_MS
  * meanwhile; it generates non-empty streamed text; the streaming forecaster beats persistence;
  * the model saved to IndexedDB survives a reload and generates the same text with the same
- * seed. A screenshot of the trained page is written to the temp folder (the path is printed).
+ * seed, and so does its .safetensors download, in the page and in Node. A screenshot of the
+ * trained page is written to the temp folder (the path is printed).
  *
  * Needs `npm run build` first and /usr/bin/chromium (WASM_RNN_SKIP_BROWSER=1 skips it).
  */
+import { readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-ignore -- a plain JS script without type declarations
 import { startStaticServer } from '../examples/serve.js';
+import { load, ready, type LanguageModel } from '../src/index.js';
 import { ROOT, SKIP_BROWSER, collectProblems, launchChromium, requireBrowserSetup, type Browser } from './browser-harness.js';
 
 /**
@@ -221,6 +224,29 @@ describe.skipIf(SKIP_BROWSER)('the browser demo (examples/browser) in headless C
     const after = await generate(11, 0.9, 120);
     expect(after.text).toBe(before.text);
     expect(await page.locator('#save-status').innerText()).toMatch(/^loaded the model saved/);
+  }, 60_000);
+
+  it('downloads a .safetensors that Node loads (same text with the same seed), and opens it back in the page', async () => {
+    const before = await generate(5, 0.6, 100);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('char-lm.safetensors');
+    const file = join(tmpdir(), `wasm-rnn-demo-${process.pid}.safetensors`);
+    await download.saveAs(file);
+    try {
+      // The same file in Node: the core's load() with the tokenizer inside, the same SIMD kernels.
+      await ready();
+      const lm = load(readFileSync(file)) as LanguageModel;
+      expect(lm.generateText(before.prefix, { maxTokens: 100, temperature: 0.6, seed: 5 })).toBe(before.text);
+      lm.dispose();
+      await page.click('#new-model');
+      await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('new '), null, { timeout: 20_000 });
+      expect((await generate(5, 0.6, 100)).text).not.toBe(before.text);
+      await page.setInputFiles('#open', file);
+      await page.waitForFunction(() => /^loaded wasm-rnn-demo-\d+\.safetensors; training continues/.test(document.getElementById('save-status')!.textContent!), null, { timeout: 20_000 });
+      expect((await generate(5, 0.6, 100)).text).toBe(before.text);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }, 60_000);
 
   it('falls back gracefully: threads asked for on a page that is not cross-origin isolated', async () => {
