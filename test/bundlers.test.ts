@@ -2,7 +2,9 @@
  * The package as users bundle it for browsers. The packed tarball is installed into an empty
  * project; the README's app ("Bundlers") is built with Vite (build, and the dev server), webpack 5
  * and esbuild with the configurations the README gives, beside the README's plain
- * `<script type="module">` page and the demo page the package ships. Every page runs in headless
+ * `<script type="module">` page and the demo page the package ships; the same app through
+ * wasm-rnn/worker (its LSTM in a worker the bundler built from the package's worker-main.js) is
+ * built with Vite and webpack 5 and served by Vite's dev server. Every page runs in headless
  * Chromium and must print what the same app prints in Node; no build may warn, and no bundle may
  * contain a Node built-in's specifier.
  *
@@ -28,6 +30,17 @@ const INDEX = readmeBlock(readme, BUNDLERS, 'html');
 const WEBPACK_CONFIG = readmeBlock(readme, BUNDLERS, 'js', '// webpack.config.mjs\n');
 const PLAIN_PAGE = readmeBlock(readme, '## Use it in the browser', 'html');
 const ESBUILD_ARGS = ['main.js', '--bundle', '--platform=browser', '--format=esm', '--loader:.wasm=file', '--outdir=dist'];
+
+/** The README's app with its LSTM in a wasm-rnn/worker worker: it must print what the README's app prints. */
+const WORKER_APP = `
+import { spawnWorker } from 'wasm-rnn/worker';
+
+const w = await spawnWorker();
+const lstm = await w.create('LSTM', { inputSize: 3, hiddenSize: 4, seed: 0 });
+const { output } = await lstm.call('forward', [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+const values = Array.from(output.data, (v) => v.toFixed(6)).join(' ');
+document.getElementById('out').textContent = \`\${(await w.info()).binary} output [\${output.shape}]: \${values}\`;
+`;
 
 /** A quoted `node:` specifier, but for the one inside the worker's source text (a string the worker evaluates in Node). */
 const NODE_SPECIFIER = /["'`]node:(?!worker_threads'\)\.parentPort)[a-z_/]+["'`]|__vite-browser-external/;
@@ -147,27 +160,32 @@ describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, 
     const esbuildPlain = app('esbuild-no-loader', { 'main.js': MAIN });
     app('.', { 'index.html': PLAIN_PAGE });
     const node = app('node', { 'run.mjs': NODE_RUNNER });
+    // With its charset: the worker app prints after the load event, and Vite's dev server sends no charset, so 'running…' would read as mojibake and end the wait at once.
+    const viteWorker = app('vite-worker', { 'main.js': WORKER_APP, 'index.html': INDEX.replace('<!doctype html>\n', '$&<meta charset="utf-8">\n') });
+    const webpackWorker = app('webpack-worker', { 'main.js': WORKER_APP, 'webpack.config.mjs': WEBPACK_CONFIG });
 
     lap('packed');
     const [b, e] = await Promise.all([
       launchChromium(),
       (async () => {
-        const [vb, wb, eb, ep, n] = await Promise.all([
+        const [vb, wb, eb, ep, n, vw, ww] = await Promise.all([
           run(process.execPath, [join(BIN, 'vite'), 'build'], { cwd: vite }),
           run(process.execPath, [join(BIN, 'webpack')], { cwd: webpack }),
           run(join(BIN, 'esbuild'), ESBUILD_ARGS, { cwd: esbuild }),
           run(join(BIN, 'esbuild'), ESBUILD_ARGS.filter((a) => !a.startsWith('--loader')), { cwd: esbuildPlain }),
           run(process.execPath, ['run.mjs', '../vite/main.js'], { cwd: node }),
+          run(process.execPath, [join(BIN, 'vite'), 'build'], { cwd: viteWorker }),
+          run(process.execPath, [join(BIN, 'webpack')], { cwd: webpackWorker }),
         ]);
-        Object.assign(builds, { vite: vb, webpack: wb, esbuild: eb, 'esbuild-no-loader': ep });
+        Object.assign(builds, { vite: vb, webpack: wb, esbuild: eb, 'esbuild-no-loader': ep, 'vite-worker': vw, 'webpack-worker': ww });
         lap('built');
         return n.stdout.trim();
       })(),
     ]);
     browser = b;
     expected = e;
-    for (const dir of ['webpack', 'esbuild', 'esbuild-no-loader']) {
-      app(`${dir}/dist`, { 'index.html': INDEX.replace('<script type="module" src="./main.js">', dir === 'webpack' ? '<script src="./main.js">' : '$&') });
+    for (const dir of ['webpack', 'esbuild', 'esbuild-no-loader', 'webpack-worker']) {
+      app(`${dir}/dist`, { 'index.html': INDEX.replace('<script type="module" src="./main.js">', dir.startsWith('webpack') ? '<script src="./main.js">' : '$&') });
     }
 
     lap('browser up');
@@ -175,6 +193,8 @@ describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, 
     pages.webpack = await visit(await serve(join(webpack, 'dist')));
     pages.esbuild = await visit(await serve(join(esbuild, 'dist')));
     pages['esbuild without the loader'] = await visit(await serve(join(esbuildPlain, 'dist')));
+    pages['vite build, worker'] = await visit(await serve(join(viteWorker, 'dist')));
+    pages['webpack, worker'] = await visit(await serve(join(webpackWorker, 'dist')));
     pages['plain module'] = await visit(`${await serve(packed.project)}/`);
     const shippedServer = await startServeJs('node_modules/wasm-rnn/examples/serve.js', packed.project);
     pages['shipped demo'] = await visit(`${shippedServer}/examples/browser/`);
@@ -183,22 +203,24 @@ describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, 
     const { createServer } = await import('vite');
     const logs: string[] = [];
     const log = (level: string) => (msg: string) => logs.push(`${level}: ${msg}`);
-    const dev = await createServer({
-      root: vite,
-      configFile: false,
-      logLevel: 'info',
-      customLogger: {
-        info: () => {}, warn: log('warn'), warnOnce: log('warn'), error: log('error'), clearScreen: () => {},
-        hasErrorLogged: () => false, hasWarned: false,
-      },
-      server: { host: '127.0.0.1', port: 0, strictPort: true },
-    });
-    try {
-      await dev.listen();
-      pages['vite dev server'] = await visit(dev.resolvedUrls!.local[0]);
-      pages['vite dev server'].problems.push(...logs);
-    } finally {
-      await dev.close();
+    for (const [name, root] of [['vite dev server', vite], ['vite dev server, worker', viteWorker]]) {
+      const dev = await createServer({
+        root,
+        configFile: false,
+        logLevel: 'info',
+        customLogger: {
+          info: () => {}, warn: log('warn'), warnOnce: log('warn'), error: log('error'), clearScreen: () => {},
+          hasErrorLogged: () => false, hasWarned: false,
+        },
+        server: { host: '127.0.0.1', port: 0, strictPort: true },
+      });
+      try {
+        await dev.listen();
+        pages[name] = await visit(dev.resolvedUrls!.local[0]);
+        pages[name].problems.push(...logs.splice(0));
+      } finally {
+        await dev.close();
+      }
     }
     lap('vite dev server');
   }, 180_000);
@@ -225,6 +247,12 @@ describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, 
     expect(p.wasm[0].url).toMatch(/wasm-rnn\.simd[-.\w]*\.wasm$|\/[0-9a-f]{20}\.wasm$/);
   });
 
+  it.each(['vite build, worker', 'webpack, worker', 'vite dev server, worker'])('%s: the LSTM in a wasm-rnn/worker worker prints the same output', (name) => {
+    const p = pages[name];
+    expect(p.problems, name).toEqual([]);
+    expect(p.text).toBe(expected);
+  });
+
   it('the demo page the package ships runs from node_modules with the shipped server', () => {
     // Its worker, page scripts and text all come from the tarball (test/demo.test.ts trains with it).
     const p = pages['shipped demo'];
@@ -241,14 +269,14 @@ describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, 
     expect(message, p.problems.join('\n')).toMatch(/could not load wasm-rnn\.simd\.wasm from its default location .*esbuild does not.*--loader:\.wasm=file/s);
   });
 
-  it.each(['vite', 'webpack', 'esbuild', 'esbuild-no-loader'])('%s: the build prints no warning', (name) => {
+  it.each(['vite', 'webpack', 'esbuild', 'esbuild-no-loader', 'vite-worker', 'webpack-worker'])('%s: the build prints no warning', (name) => {
     const { stdout, stderr } = builds[name];
     const out = `${stdout}\n${stderr}`;
     expect(out).not.toMatch(/warn|externali[sz]ed|\(!\)|▲/i);
-    if (name === 'webpack') expect(out).toMatch(/compiled successfully/);
+    if (name.startsWith('webpack')) expect(out).toMatch(/compiled successfully/);
   });
 
-  it.each(['vite', 'webpack', 'esbuild', 'esbuild-no-loader'])('%s: no Node built-in reaches the bundle', (name) => {
+  it.each(['vite', 'webpack', 'esbuild', 'esbuild-no-loader', 'vite-worker', 'webpack-worker'])('%s: no Node built-in reaches the bundle', (name) => {
     const files = outputJs(join(packed.project, name, 'dist'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {

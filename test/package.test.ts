@@ -18,14 +18,14 @@ const SHIPPED: readonly (string | RegExp)[] = [
   'package.json',
   'README.md',
   'LICENSE',
-  // The core, wasm-rnn/onnx and wasm-rnn/tfjs: one minified ES module each, with its source map.
+  // The core, wasm-rnn/onnx, wasm-rnn/tfjs and wasm-rnn/worker (with the script its workers run):
+  // one minified ES module each, with its source map.
   'dist/esm/index.js',
   'dist/esm/index.js.map',
   'dist/esm/onnx.js',
   'dist/esm/onnx.js.map',
   'dist/esm/tfjs.js',
   'dist/esm/tfjs.js.map',
-  // wasm-rnn/worker (the demo page trains through it) and the worker script it starts.
   'dist/esm/worker.js',
   'dist/esm/worker.js.map',
   'dist/esm/worker-main.js',
@@ -34,6 +34,7 @@ const SHIPPED: readonly (string | RegExp)[] = [
   'dist/index.d.ts',
   'dist/onnx/index.d.ts',
   'dist/tfjs/index.d.ts',
+  'dist/worker/index.d.ts',
   /^dist\/(?!cli\/)[a-z0-9/_-]+\.d\.ts$/,
   // The kernels (not the debug build, which only the tests load).
   'build/wasm-rnn.simd.wasm',
@@ -106,7 +107,7 @@ describe('the tarball', () => {
   });
 
   it('the JS bundles import nothing but each other, name only shipped .wasm files and ship their source maps (with the sources inside)', () => {
-    for (const file of ['dist/esm/index.js', 'dist/esm/onnx.js', 'dist/esm/tfjs.js']) {
+    for (const file of ['dist/esm/index.js', 'dist/esm/onnx.js', 'dist/esm/tfjs.js', 'dist/esm/worker.js', 'dist/esm/worker-main.js']) {
       const js = text(file);
       const here = posix.dirname(file);
       const specifiers = [
@@ -135,7 +136,7 @@ describe('the tarball', () => {
 
   it('the declarations reachable from the entry points import only shipped declarations', () => {
     const pkg = JSON.parse(text('package.json'));
-    const todo = [pkg.types, pkg.exports['./onnx'].types, pkg.exports['./tfjs'].types].map((p: string) => posix.normalize(p));
+    const todo = [pkg.types, pkg.exports['./onnx'].types, pkg.exports['./tfjs'].types, pkg.exports['./worker'].types].map((p: string) => posix.normalize(p));
     const seen = new Set<string>();
     while (todo.length > 0) {
       const f = todo.pop()!;
@@ -222,6 +223,19 @@ describe('installed into an empty project', () => {
     expect(stdout).toMatch(/same as forward: true/);
   }, 60_000);
 
+  it("runs the README's worker snippet (wasm-rnn/worker on worker_threads), also without process.getBuiltinModule", async () => {
+    const snippet = readmeBlock(readme, '## Off the main thread: `wasm-rnn/worker`', 'js');
+    writeFileSync(join(packed.project, 'worker.mjs'), snippet);
+    // The fallback path: the page and the worker both lack process.getBuiltinModule (an --import hook runs in each).
+    writeFileSync(join(packed.project, 'no-builtin.mjs'), 'process.getBuiltinModule = undefined;\n');
+    const [native, fallback] = await Promise.all([
+      run(process.execPath, ['worker.mjs'], { cwd: packed.project }),
+      run(process.execPath, ['--import', './no-builtin.mjs', 'worker.mjs'], { cwd: packed.project }),
+    ]);
+    expect(native.stdout).toMatch(/^\{ name: 'wasm-simd', binary: 'simd', ready: true, threads: 1 \}\n(epoch \d loss \d\.\d{3}\n){4}\d+ steps\n".+" true\ntrue \[ 5, 1, \d+ \] 0\ntrue\n$/);
+    expect(fallback.stdout).toBe(native.stdout);
+  }, 60_000);
+
   it('works without process.getBuiltinModule (Node 20.0–20.15): reads the .wasm, resolves paths, starts workers', async () => {
     const script = `
       const run = async (lib) => {
@@ -255,6 +269,7 @@ describe('installed into an empty project', () => {
     const consumer = `
       import { LSTM, ready, type RNNResult, type ReadyOptions } from 'wasm-rnn';
       import { exportOnnx, importOnnx, type OnnxModel } from 'wasm-rnn/onnx';
+      import { spawnWorker, transfer, type RemoteModel } from 'wasm-rnn/worker';
       const options: ReadyOptions = { simdWasm: new Uint8Array(8), threads: 1 };
       export async function main(): Promise<number> {
         await ready(options);
@@ -262,7 +277,13 @@ describe('installed into an empty project', () => {
         const r: RNNResult = lstm.forward([[0.5, 0.25]]);
         const m: OnnxModel = await importOnnx(exportOnnx(lstm));
         m.dispose();
-        return r.output.shape.length;
+        const w = await spawnWorker({ backend: 'wasm-simd' });
+        const lm: RemoteModel = await w.create('LanguageModel', { vocabSize: 5, embeddingDim: 2, hiddenSize: 3 });
+        const ids: Int32Array = await lm.generate([1, 2], { maxTokens: 3 }, (id: number) => void id);
+        const text: string = await lm.generate('ab', {}, (piece: string) => void piece);
+        const out = await lm.call<{ output: { shape: number[] } }>('forward', transfer({ data: new Float32Array(4), shape: [4] }, []));
+        await w.terminate();
+        return r.output.shape.length + ids.length + text.length + out.output.shape.length;
       }
     `;
     writeFileSync(join(packed.project, 'consumer.ts'), consumer);

@@ -9,27 +9,15 @@
 import { expose, releaseProxy, transfer as moveOnReply, type Endpoint } from 'comlink';
 import {
   Adam, AdamW, LanguageModel, Module, RMSprop, SGD, backendInfo, createModel, fit, load, ready, save, setBackend,
-  type BackendInfo, type BackendName, type FitResult, type Optimizer,
+  type BackendInfo, type FitResult, type Optimizer,
 } from '../index.js';
 import { isNode, nodeBuiltin } from '../node-builtin.js';
-import { decode, encode, wireError, type WireError } from './codec.js';
+import { decode, encode, wireError } from './codec.js';
+import type { InitOptions, ModelRef, Reply, WorkerApi } from './protocol.js';
 
 interface Held {
   model: Module;
   optimizer: Optimizer | null;
-}
-
-export type Reply = { ok: true; value: unknown } | { ok: false; error: WireError };
-
-/** A model handle as the page receives it. */
-export interface ModelRef {
-  id: number;
-  className: string;
-}
-
-export interface InitOptions {
-  backend?: BackendName;
-  threads?: number;
 }
 
 /** A page-side function reached through a comlink proxy: calling it posts an event and returns a promise. */
@@ -53,6 +41,16 @@ function keep(model: Module): ModelRef {
   const id = nextId++;
   held.set(id, { model, optimizer: null });
   return { id, className: model.constructor.name };
+}
+
+function dispose(id: number): Reply {
+  const h = held.get(id);
+  if (h) {
+    held.delete(id);
+    h.optimizer?.dispose();
+    h.model.dispose();
+  }
+  return { ok: true, value: undefined };
 }
 
 /** The value as a reply whose buffers move to the page. */
@@ -108,7 +106,7 @@ const api = {
     if (typeof method !== 'string' || method.startsWith('_') || method === 'constructor' || typeof f !== 'function') {
       throw new TypeError(`call: ${cls} has no public method ${typeof method === 'string' ? `'${method}'` : String(method)}`);
     }
-    if (method === 'dispose') return api.dispose(id);
+    if (method === 'dispose') return dispose(id);
     const out = await (f as (...a: unknown[]) => unknown).apply(model, decode(args) as unknown[]);
     return reply('call', `${cls}.${method}()'s result`, out, model);
   }),
@@ -177,18 +175,9 @@ const api = {
     return { ok: true, value: undefined };
   }),
 
-  dispose: (id: number) => guard((): Reply => {
-    const h = held.get(id);
-    if (h) {
-      held.delete(id);
-      h.optimizer?.dispose();
-      h.model.dispose();
-    }
-    return { ok: true, value: undefined };
-  }),
-};
+  dispose: (id: number) => guard((): Reply => dispose(id)),
+} satisfies WorkerApi;
 
-export type WorkerApi = typeof api;
 
 /** What `nodeBuiltin('worker_threads')` gives, as far as serving needs it. */
 interface WorkerThreads {

@@ -13,7 +13,7 @@ import {
 } from '../index.js';
 import { isNode, nodeBuiltin } from '../node-builtin.js';
 import { decode, encode, type Encoded, type WireError } from './codec.js';
-import type { ModelRef, Reply, WorkerApi } from './serve.js';
+import type { CallName, ModelRef, Reply, WorkerApi } from './protocol.js';
 
 export interface SpawnOptions {
   /** The worker script (default: the package's worker-main.js). Yours must call serveWorker(). */
@@ -79,32 +79,31 @@ interface Channel {
   terminate(): Promise<void>;
 }
 
+/** Each ModelWorker's connection (kept out of the class, so its declarations name no comlink type). */
+const channels = new WeakMap<ModelWorker, Channel>();
+
+/** Sends one call and unwraps its reply. */
+async function send(w: ModelWorker, name: CallName, ...args: unknown[]): Promise<unknown> {
+  const ch = channels.get(w)!;
+  ch.busy(1);
+  try {
+    const f = ch.api[name] as unknown as (...a: unknown[]) => Promise<Reply>;
+    const r = await Promise.race([f(...args), ch.closed]);
+    if (!r.ok) rethrow(r.error);
+    return r.value;
+  } finally {
+    ch.busy(-1);
+  }
+}
+
 /** A worker started by spawnWorker: makes models in it. */
 export class ModelWorker {
-  readonly #ch: Channel;
-
-  /** @internal Use spawnWorker(). */
-  constructor(ch: Channel) {
-    this.#ch = ch;
-  }
-
-  /** @internal Sends one call and unwraps its reply. */
-  async _call(name: keyof WorkerApi, ...args: unknown[]): Promise<unknown> {
-    const ch = this.#ch;
-    ch.busy(1);
-    try {
-      const f = ch.api[name] as unknown as (...a: unknown[]) => Promise<Reply>;
-      const r = await Promise.race([f(...args), ch.closed]);
-      if (!r.ok) rethrow(r.error);
-      return r.value;
-    } finally {
-      ch.busy(-1);
-    }
-  }
+  /** Made by spawnWorker(). */
+  private constructor() {}
 
   /** backendInfo() in the worker. */
   async info(): Promise<BackendInfo> {
-    return (await this._call('info')) as BackendInfo;
+    return (await send(this, 'info')) as BackendInfo;
   }
 
   /**
@@ -113,21 +112,21 @@ export class ModelWorker {
    * the worker), from its configuration — for most classes their constructor's options.
    */
   async create<N extends string>(name: N, config?: N extends keyof ModelConfigs ? ModelConfigs[N] : Record<string, unknown>): Promise<RemoteModel> {
-    return this.#model((await this._call('create', name, arg(encode('create', 'config', config ?? {}, 'worker', false)))) as ModelRef);
+    return this.#model((await send(this, 'create', name, arg(encode('create', 'config', config ?? {}, 'worker', false)))) as ModelRef);
   }
 
   /** load(bytes) in the worker (save()'s bytes): the bytes move to the worker (this side's are detached). */
   async load(bytes: Uint8Array): Promise<RemoteModel> {
-    return this.#model((await this._call('load', ...moved('load', bytes))) as ModelRef);
+    return this.#model((await send(this, 'load', ...moved('load', bytes))) as ModelRef);
   }
 
   /** Stops the worker at once; calls in flight reject. */
   terminate(): Promise<void> {
-    return this.#ch.terminate();
+    return channels.get(this)!.terminate();
   }
 
   #model(ref: ModelRef): RemoteModel {
-    return new RemoteModel(this, ref);
+    return Reflect.construct(RemoteModel, [this, ref]) as RemoteModel;
   }
 }
 
@@ -149,8 +148,8 @@ export class RemoteModel {
   /** The model's class (LanguageModel, LSTM, …). */
   readonly className: string;
 
-  /** @internal Made by ModelWorker.create/load. */
-  constructor(w: ModelWorker, ref: ModelRef) {
+  /** Made by ModelWorker.create() and load(). */
+  private constructor(w: ModelWorker, ref: ModelRef) {
     this.#w = w;
     this.#id = ref.id;
     this.className = ref.className;
@@ -163,12 +162,12 @@ export class RemoteModel {
    */
   async call<R = any>(method: string, ...args: unknown[]): Promise<R> {
     const e = arg(encode('call', `${method}'s arguments`, args, 'worker', false));
-    return decode(await this.#w._call('call', this.#id, method, e), this) as R;
+    return decode(await send(this.#w, 'call', this.#id, method, e), this) as R;
   }
 
   /** Makes the model's optimizer ('adam', 'adamw', 'sgd' or 'rmsprop' with its options), over all its parameters; fit() uses it. */
   async setOptimizer(name: 'adam' | 'adamw' | 'sgd' | 'rmsprop', options: Record<string, unknown> = {}): Promise<void> {
-    await this.#w._call('setOptimizer', this.#id, name, arg(encode('setOptimizer', 'options', options, 'worker', false)));
+    await send(this.#w, 'setOptimizer', this.#id, name, arg(encode('setOptimizer', 'options', options, 'worker', false)));
   }
 
   /**
@@ -196,7 +195,7 @@ export class RemoteModel {
       });
     };
     const l = [listen('onStep', cbs.onStep), listen('onValidation', cbs.onValidation), listen('onEpoch', cbs.onEpoch)];
-    const r = await this.#w._call('fit', this.#id, arg(e), ...l);
+    const r = await send(this.#w, 'fit', this.#id, arg(e), ...l);
     if ('error' in failure) throw failure.error;
     return r as FitResult;
   }
@@ -224,24 +223,24 @@ export class RemoteModel {
         failure.error = err;
       }
     });
-    const r = await this.#w._call('generate', this.#id, p.value, arg({ value: e.value, transfer: [...e.transfer, ...p.transfer] }), listener);
+    const r = await send(this.#w, 'generate', this.#id, p.value, arg({ value: e.value, transfer: [...e.transfer, ...p.transfer] }), listener);
     if ('error' in failure) throw failure.error;
     return r as string | Int32Array;
   }
 
   /** save(model) in the worker — with { optimizer: true } its optimizer state too; the bytes move here. */
   async save(options: { optimizer?: boolean; metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
-    return (await this.#w._call('save', this.#id, arg(encode('save', 'options', options, 'worker', false)))) as Uint8Array;
+    return (await send(this.#w, 'save', this.#id, arg(encode('save', 'options', options, 'worker', false)))) as Uint8Array;
   }
 
   /** load(bytes, { into: model }) in the worker (with { optimizer: true } into its optimizer too); the bytes move. */
   async loadWeights(bytes: Uint8Array, options: { optimizer?: boolean; strict?: boolean } = {}): Promise<void> {
-    await this.#w._call('loadWeights', this.#id, ...moved('loadWeights', bytes), arg(encode('loadWeights', 'options', options, 'worker', false)));
+    await send(this.#w, 'loadWeights', this.#id, ...moved('loadWeights', bytes), arg(encode('loadWeights', 'options', options, 'worker', false)));
   }
 
   /** Frees the model (and its optimizer) in the worker. */
   async dispose(): Promise<void> {
-    await this.#w._call('dispose', this.#id);
+    await send(this.#w, 'dispose', this.#id);
   }
 }
 
@@ -344,9 +343,10 @@ export async function spawnWorker(options: SpawnOptions = {}): Promise<ModelWork
       },
     };
   }
-  const w = new ModelWorker(ch);
+  const w = Reflect.construct(ModelWorker, []) as ModelWorker;
+  channels.set(w, ch);
   try {
-    await w._call('init', { ...(backend !== undefined ? { backend } : {}), ...(threads !== undefined ? { threads } : {}) });
+    await send(w, 'init', { ...(backend !== undefined ? { backend } : {}), ...(threads !== undefined ? { threads } : {}) });
   } catch (err) {
     await ch.terminate();
     throw err;
