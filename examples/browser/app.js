@@ -326,6 +326,7 @@ async function main() {
   renderBackend();
   const lm = new CharLM(worker, text, {
     onStep,
+    onError: (err) => setStatus(`training stopped: ${err.message}`, 'error'),
     onState: (running) => {
       if (running) demo.trainingSpans.push([performance.now(), null]);
       else demo.trainingSpans[demo.trainingSpans.length - 1][1] = performance.now();

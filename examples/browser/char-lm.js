@@ -20,7 +20,7 @@ export class CharLM {
   /**
    * @param {object} worker what spawnWorker() resolved to
    * @param {string} text the training text
-   * @param {{ onStep?: (s: object) => void, onState?: (running: boolean) => void }} [events]
+   * @param {{ onStep?: (s: object) => void, onState?: (running: boolean) => void, onError?: (err: Error) => void }} [events]
    */
   constructor(worker, text, events = {}) {
     this.worker = worker;
@@ -69,7 +69,8 @@ export class CharLM {
     if (this.running || !this.model) return;
     this.running = true;
     this.events.onState?.(true);
-    this.loop = this.train().finally(() => {
+    // A failed slice (a model file of another vocabulary, diverged weights) ends training with its error.
+    this.loop = this.train().catch((err) => this.events.onError?.(err)).finally(() => {
       this.running = false;
       this.loop = null;
       this.events.onState?.(false);
