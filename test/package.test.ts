@@ -45,8 +45,10 @@ const SHIPPED: readonly (string | RegExp)[] = [
   'examples/serve.js',
   'examples/browser/index.html',
   'examples/browser/app.js',
+  'examples/browser/backends.js',
   'examples/browser/chart.js',
   'examples/browser/char-lm.js',
+  'examples/browser/long-tasks.js',
   'examples/browser/model-store.js',
   'examples/browser/stream-forecast.js',
   // The CLI (package.json bin): its bundle, and the corpus its `train` uses by default.

@@ -1,16 +1,16 @@
 /**
- * The demo page's wiring: the backend panel, the character model (trained in a Web Worker,
- * see char-lm.js), its chart, generation, save/load, the streaming forecaster (stream-forecast.js)
- * and the long-task monitor. Everything a test needs to read is on `window.demo`.
+ * The demo page's wiring: the backend panel (backends.js), the character model (trained in a
+ * Web Worker, char-lm.js), its chart, generation, save/load (model-store.js), the streaming
+ * forecaster (stream-forecast.js) and the long-task monitor (long-tasks.js). Everything a test
+ * needs to read is on `window.demo`.
  *
  * URL parameters: ?backend=wasm-simd|wasm|js picks the backend (page and worker), ?threads=N
  * asks the worker for N inference threads (cross-origin isolated pages only).
  */
-import {
-  backendInfo, ready, relaxedSimdSupported, setBackend, simdSupported, threadsSupported,
-} from '../../dist/esm/index.js';
+import { pageBackend, renderBackends, startWorker } from './backends.js';
 import { LineChart } from './chart.js';
 import { CharLM, MODELS, TRAINING } from './char-lm.js';
+import { LongTasks } from './long-tasks.js';
 import { loadModel, saveModel } from './model-store.js';
 import { StreamForecast } from './stream-forecast.js';
 
@@ -23,13 +23,12 @@ const EMA = 0.05; // weight of a step's loss in the smoothed curve
 
 const demo = {
   status: 'running',
-  notes: [],
+  notes: [], // what fell back, and why
   page: null, // backendInfo() of this page
   worker: null, // backendInfo() inside the worker
   losses: [], // { step, loss, t } for every optimizer step
   smoothed: NaN,
-  longTasks: [], // { start, duration, training } of every long task
-  trainingSpans: [], // [start, end] of every time training ran (end null while it runs)
+  longTasks: null, // LongTasks: its spans are the times training ran
   lm: null,
   forecast: null,
   samples: [],
@@ -41,43 +40,21 @@ function setStatus(text, cls = 'note') {
   $('status').className = cls;
 }
 
+const renderBackend = () => renderBackends($('backend'), demo);
 function note(text) {
   demo.notes.push(text);
   renderBackend();
 }
 
-// --- Long tasks: any task over 50 ms on this thread, and whether training was on. ----------
-if (typeof PerformanceObserver !== 'undefined' && PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      const end = e.startTime + e.duration;
-      const training = demo.trainingSpans.some(([a, b]) => end > a && (b === null || e.startTime < b));
-      demo.longTasks.push({ start: e.startTime, duration: e.duration, training });
-    }
-    const during = demo.longTasks.filter((t) => t.training);
-    $('r-count').textContent = String(during.length);
-    $('r-longest').textContent = during.length ? `${Math.max(...during.map((t) => t.duration)).toFixed(0)} ms` : 'none over 50 ms';
-  }).observe({ type: 'longtask', buffered: true });
-} else {
-  $('r-longest').textContent = 'not measurable in this browser';
-}
+// --- Long tasks on this thread while training. ---------------------------------------------
+demo.longTasks = new LongTasks((m) => {
+  const during = m.inSpans();
+  $('r-count').textContent = String(during.length);
+  $('r-longest').textContent = during.length ? `${Math.max(...during.map((t) => t.duration)).toFixed(0)} ms` : 'none over 50 ms';
+});
+if (!demo.longTasks.supported) $('r-longest').textContent = 'not measurable in this browser';
 
-// --- Backend panel. ---------------------------------------------------------------------
-const yes = (ok, text = ok ? 'yes' : 'no') => `<span class="${ok ? 'yes' : 'no'}">${text}</span>`;
-const describeInfo = (i) => (i ? `${i.name} · ${i.binary} binary · ${i.threads} thread${i.threads > 1 ? 's' : ''}` : '–');
-
-function renderBackend() {
-  const rows = [
-    ['WebAssembly SIMD', yes(simdSupported())],
-    ['relaxed SIMD', relaxedSimdSupported() ? yes(true, 'yes (opt-in build, not used by default)') : yes(false)],
-    ['threads', threadsSupported() ? yes(true, 'available (cross-origin isolated)') : yes(false, 'no: page not cross-origin isolated')],
-    ['training worker', describeInfo(demo.worker)],
-    ['this page (forecaster)', describeInfo(demo.page)],
-    ...demo.notes.map((n) => ['note', `<span class="no">${n.replace(/</g, '&lt;')}</span>`]),
-  ];
-  $('backend').innerHTML = rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('');
-}
-
+// --- Backend choice (a reload with URL parameters). -------------------------------------------
 $('want-backend').value = wantBackend;
 $('want-threads').value = String(wantThreads);
 $('apply-backend').onclick = () => {
@@ -86,51 +63,6 @@ $('apply-backend').onclick = () => {
   if ($('want-threads').value !== '1') q.set('threads', $('want-threads').value);
   location.search = q.toString();
 };
-
-/** This page's backend: the one asked for, else the default, else plain JavaScript. */
-async function pageBackend() {
-  const tries = [...(wantBackend ? [wantBackend] : []), 'default', 'js'];
-  for (const [i, name] of tries.entries()) {
-    try {
-      if (name === 'default') await ready();
-      else await setBackend(name);
-      break;
-    } catch (err) {
-      note(`page: ${name === 'default' ? 'the default backend' : `'${name}'`} failed (${err.message}); trying ${tries[i + 1] ?? 'nothing else'}`);
-      if (i === tries.length - 1) throw err;
-    }
-  }
-  demo.page = backendInfo();
-}
-
-/** The training worker, with what was asked for, else the defaults; null if no worker can run. */
-async function startWorker() {
-  let spawnWorker;
-  try {
-    ({ spawnWorker } = await import('../../dist/esm/worker.js'));
-  } catch (err) {
-    note(`the worker entry did not load: ${err.message}`);
-    return null;
-  }
-  const asked = {};
-  if (wantBackend) asked.backend = wantBackend;
-  if (wantThreads > 1) asked.threads = wantThreads;
-  try {
-    return await spawnWorker(asked);
-  } catch (err) {
-    if (Object.keys(asked).length === 0) {
-      note(`no training worker: ${err.message}`);
-      return null;
-    }
-    note(`worker with ${JSON.stringify(asked)} failed (${err.message}); using the defaults`);
-    try {
-      return await spawnWorker({});
-    } catch (err2) {
-      note(`no training worker: ${err2.message}`);
-      return null;
-    }
-  }
-}
 
 // --- The loss chart and the training stats. -----------------------------------------------
 const lossChart = new LineChart($('loss-chart'), {
@@ -307,14 +239,16 @@ function startForecast() {
 // --- Start-up. --------------------------------------------------------------------------
 async function main() {
   renderBackend();
-  const [, worker, text] = await Promise.all([
-    pageBackend(),
-    startWorker(),
+  const asked = { ...(wantBackend ? { backend: wantBackend } : {}), ...(wantThreads > 1 ? { threads: wantThreads } : {}) };
+  const [page, worker, text] = await Promise.all([
+    pageBackend(wantBackend, note),
+    startWorker(asked, note),
     fetch('../data/moby-dick.txt').then((r) => {
       if (!r.ok) throw new Error(`../data/moby-dick.txt: HTTP ${r.status}`);
       return r.text();
     }),
   ]);
+  demo.page = page;
   renderBackend();
   startForecast();
   if (!worker) {
@@ -328,8 +262,8 @@ async function main() {
     onStep,
     onError: (err) => setStatus(`training stopped: ${err.message}`, 'error'),
     onState: (running) => {
-      if (running) demo.trainingSpans.push([performance.now(), null]);
-      else demo.trainingSpans[demo.trainingSpans.length - 1][1] = performance.now();
+      if (running) demo.longTasks.open();
+      else demo.longTasks.close();
       refreshButtons();
     },
   });
