@@ -94,7 +94,8 @@ export class StreamForecast {
     r.push(value);
     if (r.length > MEMORY) r.shift();
     if (r.length > WINDOW + BATCH) this.learn();
-    this.stepMs = performance.now() - t0;
+    const ms = performance.now() - t0;
+    this.stepMs = this.points === 1 ? ms : 0.95 * this.stepMs + 0.05 * ms; // smoothed: one slow reading is not the story
     this.onUpdate?.(this.stats());
   }
 
