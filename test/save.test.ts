@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Adam, Dropout, Embedding, FinalHidden, Forecaster, GRU, LSTM, LanguageModel, LastStep, Linear, MaxPool, MeanPool, Module, RMSprop, RNN,
-  ReLU, SGD, Seq2Seq, Sequential, SequenceClassifier, Sigmoid, Tanh, Tensor, load, loadFile, readSafetensors, registerModel, save, saveFile,
+  ReLU, SGD, Seq2Seq, Sequential, SequenceClassifier, Sigmoid, Tanh, Tensor, load, loadFile, readSafetensors, registerModel, createModel, save, saveFile,
   writeSafetensors, lmBatches, type Optimizer,
 } from '../src/index.js';
 import { randomData, selectedBackends, use } from './helpers.js';
@@ -86,6 +86,25 @@ describe('save / load', () => {
     expect(bits(c.stateDict())).toEqual(bits(a.stateDict()));
     expect(() => load(bytes, { into: new Linear(2, 2) })).toThrow(/the file holds a 'Tagger', but into is a 'Linear'/);
     for (const m of [a, b, c]) m.dispose();
+  });
+
+  it('createModel builds a registered class by name from its configuration, as load() does', async () => {
+    await use('js');
+    const lstm = createModel('LSTM', { inputSize: 2, hiddenSize: 3, seed: 1 });
+    expect(lstm).toBeInstanceOf(LSTM);
+    expect(bits(lstm.stateDict())).toEqual(bits(new LSTM({ inputSize: 2, hiddenSize: 3, seed: 1 }).stateDict()));
+    const seq = createModel('Sequential', { layers: [{ class: 'Linear', config: { inFeatures: 2, outFeatures: 4, bias: true } }, { class: 'ReLU', config: {} }] });
+    expect(seq.getConfig()).toEqual({ layers: [{ class: 'Linear', config: { inFeatures: 2, outFeatures: 4, bias: true } }, { class: 'ReLU', config: {} }] });
+    // (Tagger, registered by the test above, may follow.)
+    expect(() => createModel('Nope')).toThrow(new RegExp("^createModel: 'Nope' is not a registered class \\(known: LSTM, GRU, RNN, Linear, Embedding, Sequential, " +
+      'LastStep, MeanPool, MaxPool, FinalHidden, ReLU, Tanh, Sigmoid, Softmax, Dropout, LanguageModel, Forecaster, SequenceClassifier, Seq2Seq, ' +
+      'AdditiveAttention(, Tagger)?\\); registerModel\\(name, factory\\) registers your own$'));
+    expect(() => createModel('Nope')).toThrow(TypeError);
+    expect(() => createModel(3 as never)).toThrow(/createModel: name must be a class name \(a string\), got number/);
+    expect(() => createModel('LSTM', [] as never)).toThrow(/createModel: the configuration of 'LSTM' must be an object, got array/);
+    expect(() => createModel('LSTM', { inputSize: 0, hiddenSize: 3 })).toThrow(RangeError);
+    lstm.dispose();
+    seq.dispose();
   });
 
   it('reads a PyTorch safetensors state dict into a model, and JSON state dicts both ways', async () => {

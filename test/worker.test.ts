@@ -193,6 +193,17 @@ describe.skipIf(!built)('wasm-rnn/worker on worker_threads (the built dist/esm/w
     await expect(m.call('forward', here)).rejects.toThrow(/is a LSTM model, which cannot cross to the worker \(send save\(\) bytes/);
     await expect(m.call('parameters')).rejects.toThrow(/call: LSTM\.parameters\(\)'s result\[0\] is a Parameter, which cannot cross to the page/);
     await expect(lib.spawnWorker({ thread: 2 } as never)).rejects.toThrow(/spawnWorker: unknown option 'thread'/);
+    // A callback that throws: the call rejects with its error once the worker is done; the model stays usable.
+    const lm = await w.create('LanguageModel', { vocabSize: 5, embeddingDim: 3, hiddenSize: 4, seed: 1 });
+    await lm.setOptimizer('sgd', { lr: 0.1 });
+    const batches = core.lmBatches(Int32Array.from({ length: 40 }, (_, i) => i % 5), { batchSize: 2, seqLen: 4 });
+    let calls = 0;
+    const boom = new Error('boom');
+    await expect(lm.fit({ train: batches, epochs: 1 }, { onStep: () => { calls++; throw boom; } })).rejects.toBe(boom);
+    expect(calls).toBe(1);
+    await expect(lm.generate([1], { maxTokens: 5 }, () => { throw boom; })).rejects.toBe(boom);
+    expect((await lm.generate([1], { maxTokens: 5, seed: 1 })).length).toBe(5);
+    await lm.dispose();
     await m.dispose();
     await expect(m.call('forward', [[1, 2]])).rejects.toThrow(/call: the model was disposed/);
     here.dispose();
@@ -230,6 +241,19 @@ describe.skipIf(!built)('wasm-rnn/worker on worker_threads (the built dist/esm/w
     expect(big.byteLength).toBe(n + 16);
     expect(() => lib.transfer(5 as never, [])).toThrow(/transfer: value must be an object/);
     for (const d of [m, m2, m3]) await d.dispose();
+  });
+
+  it('spawns with threads: ready({ threads: 2 }) in the worker, inference bit-identical to one thread here', async () => {
+    const t = await lib.spawnWorker({ threads: 2 });
+    expect(await t.info()).toEqual({ name: 'wasm-simd', binary: 'simd-threads', ready: true, threads: 2 });
+    const options = { inputSize: 16, hiddenSize: 128, seed: 2 }; // 4·128² multiply-adds per step: split over the threads
+    const m = await t.create('LSTM', options);
+    const here = new core.LSTM(options);
+    const x = new core.Tensor(sin(20 * 16, 0.3), [20, 16]);
+    expect(bits((await m.call('forward', x)).output.data)).toEqual(bits(here.forward(x).output.data));
+    await t.terminate();
+    here.dispose();
+    await expect(lib.spawnWorker({ threads: 0 })).rejects.toThrow(new RangeError('ready: threads must be an integer from 1 to 64, got 0'));
   });
 
   it('spawns with a backend, and a worker script of your own that registers its own class', async () => {
