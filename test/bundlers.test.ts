@@ -47,6 +47,9 @@ const NODE_SPECIFIER = /["'`]node:(?!worker_threads'\)\.parentPort)[a-z_/]+["'`]
 
 interface PageRun {
   text: string;
+  /** body[data-status] and the text of #backend, for pages that have them (the demo). */
+  status?: string;
+  backend?: string;
   problems: string[];
   wasm: { url: string; status: number }[];
 }
@@ -106,7 +109,12 @@ async function visit(url: string): Promise<PageRun> {
     await Promise.race([printed, failed]);
     // Browsers ask for /favicon.ico by themselves; the README's pages do not name one.
     const own = problems.filter((m) => !m.includes('/favicon.ico'));
-    return { text: await page.evaluate(() => document.getElementById('out')?.textContent ?? ''), problems: own, wasm };
+    const shown = await page.evaluate(() => ({
+      text: document.getElementById('out')?.textContent ?? '',
+      status: document.body?.dataset.status,
+      backend: (document.getElementById('backend') as HTMLElement | null)?.innerText,
+    }));
+    return { ...shown, problems: own, wasm };
   } finally {
     await page.close();
   }
@@ -246,10 +254,12 @@ describe.skipIf(SKIP_BROWSER)('bundlers: the packed package in Vite, webpack 5, 
   });
 
   it('the demo page the package ships runs from node_modules with the shipped server', () => {
+    // Its worker, page scripts and text all come from the tarball (test/demo.test.ts trains with it).
     const p = pages['shipped demo'];
     expect(p.problems).toEqual([]);
-    expect(p.text).toMatch(/backend: wasm-simd/);
-    expect(p.text).toMatch(/output shape: \[16, 1, 32\]/);
+    expect(p.status, p.backend).toBe('ready');
+    expect(p.backend).toMatch(/training worker\s+wasm-simd · simd binary · 1 thread/);
+    expect(p.backend).toMatch(/this page \(forecaster\)\s+wasm-simd · simd binary · 1 thread/);
   });
 
   it('esbuild without the .wasm loader: builds quietly, and ready() says what to do', () => {

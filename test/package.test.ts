@@ -41,9 +41,16 @@ const SHIPPED: readonly (string | RegExp)[] = [
   'build/wasm-rnn.relaxed.wasm',
   'build/wasm-rnn.wasm',
   'build/wasm-rnn.threads.wasm',
-  // What the README's browser section runs from an installed copy.
+  // What the README's browser section runs from an installed copy: the server and the demo page.
   'examples/serve.js',
   'examples/browser/index.html',
+  'examples/browser/app.js',
+  'examples/browser/backends.js',
+  'examples/browser/chart.js',
+  'examples/browser/char-lm.js',
+  'examples/browser/long-tasks.js',
+  'examples/browser/model-store.js',
+  'examples/browser/stream-forecast.js',
   // The CLI (package.json bin): its bundle, and the corpus its `train` uses by default.
   'dist/cli/wasm-rnn.js',
   'dist/cli/wasm-rnn.js.map',
@@ -146,6 +153,32 @@ describe('the tarball', () => {
       }
     }
     expect(seen.size).toBeGreaterThan(20);
+  });
+
+  it('the demo page loads only shipped files (its scripts, their imports, the text it fetches)', () => {
+    const todo = ['examples/browser/index.html'];
+    const seen = new Set<string>();
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      expect(shipped(f), `${f} is not shipped`).toBe(true);
+      if (f.startsWith('dist/')) continue; // the bundles' own imports are checked above
+      const src = text(f).replace(/\/\*[\s\S]*?\*\//g, '');
+      const refs = [
+        ...src.matchAll(/<script[^>]*\ssrc="([^"]+)"/g),
+        ...src.matchAll(/\bfrom\s*'([^']+)'/g),
+        ...src.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+        ...src.matchAll(/\bfetch\(\s*'([^']+)'/g),
+      ].map((m) => m[1]);
+      for (const r of refs) {
+        expect(r, `${f} loads ${r}`).toMatch(/^\.\.?\//);
+        todo.push(posix.join(posix.dirname(f), r));
+      }
+    }
+    for (const f of ['examples/browser/app.js', 'dist/esm/index.js', 'dist/esm/worker.js', 'examples/data/moby-dick.txt']) {
+      expect(seen.has(f), `the demo reaches ${f}`).toBe(true);
+    }
   });
 
   it("names in the README only the installed package's files it ships", () => {
