@@ -136,46 +136,48 @@ describe('the tarball', () => {
     expect(named.sort()).toEqual(packed.files.filter((p) => p.startsWith('build/')));
   });
 
-  it('the declarations reachable from the entry points import only shipped declarations', () => {
-    const pkg = JSON.parse(text('package.json'));
-    const todo = [pkg.types, pkg.exports['./onnx'].types, pkg.exports['./tfjs'].types, pkg.exports['./worker'].types].map((p: string) => posix.normalize(p));
+  /**
+   * Follows what files reference, from `start`: every file reached must be shipped; `refs(f)`
+   * lists the relative paths a file loads (each must be relative). Returns the files reached.
+   */
+  function shippedClosure(start: string[], refs: (f: string, src: string) => string[] | null): Set<string> {
+    const todo = start.map((p) => posix.normalize(p));
     const seen = new Set<string>();
     while (todo.length > 0) {
       const f = todo.pop()!;
       if (seen.has(f)) continue;
       seen.add(f);
       expect(shipped(f), `${f} is not shipped`).toBe(true);
-      const dts = text(f).replace(/\/\*[\s\S]*?\*\//g, '');
-      expect(dts, `${f}: triple-slash references`).not.toMatch(/\/\/\/\s*<reference/);
-      for (const [, s] of dts.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]/g)) {
-        expect(s, `${f} imports '${s}', which is not a dependency`).toMatch(/^\.\.?\//);
-        todo.push(posix.join(posix.dirname(f), s.replace(/\.js$/, '.d.ts')));
+      for (const r of refs(f, text(f).replace(/\/\*[\s\S]*?\*\//g, '')) ?? []) {
+        expect(r, `${f} loads '${r}', which is not a shipped relative path`).toMatch(/^\.\.?\//);
+        todo.push(posix.join(posix.dirname(f), r));
       }
     }
+    return seen;
+  }
+
+  it('the declarations reachable from the entry points import only shipped declarations', () => {
+    const pkg = JSON.parse(text('package.json'));
+    const seen = shippedClosure(
+      [pkg.types, pkg.exports['./onnx'].types, pkg.exports['./tfjs'].types, pkg.exports['./worker'].types],
+      (f, dts) => {
+        expect(dts, `${f}: triple-slash references`).not.toMatch(/\/\/\/\s*<reference/);
+        return [...dts.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1].replace(/\.js$/, '.d.ts'));
+      },
+    );
     expect(seen.size).toBeGreaterThan(20);
   });
 
   it('the demo page loads only shipped files (its scripts, their imports, the text it fetches)', () => {
-    const todo = ['examples/browser/index.html'];
-    const seen = new Set<string>();
-    while (todo.length > 0) {
-      const f = todo.pop()!;
-      if (seen.has(f)) continue;
-      seen.add(f);
-      expect(shipped(f), `${f} is not shipped`).toBe(true);
-      if (f.startsWith('dist/')) continue; // the bundles' own imports are checked above
-      const src = text(f).replace(/\/\*[\s\S]*?\*\//g, '');
-      const refs = [
-        ...src.matchAll(/<script[^>]*\ssrc="([^"]+)"/g),
-        ...src.matchAll(/\bfrom\s*'([^']+)'/g),
-        ...src.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
-        ...src.matchAll(/\bfetch\(\s*'([^']+)'/g),
-      ].map((m) => m[1]);
-      for (const r of refs) {
-        expect(r, `${f} loads ${r}`).toMatch(/^\.\.?\//);
-        todo.push(posix.join(posix.dirname(f), r));
-      }
-    }
+    const seen = shippedClosure(['examples/browser/index.html'], (f, src) =>
+      f.startsWith('dist/') // the bundles' own imports are checked above
+        ? null
+        : [
+          ...src.matchAll(/<script[^>]*\ssrc="([^"]+)"/g),
+          ...src.matchAll(/\bfrom\s*'([^']+)'/g),
+          ...src.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+          ...src.matchAll(/\bfetch\(\s*'([^']+)'/g),
+        ].map((m) => m[1]));
     for (const f of ['examples/browser/app.js', 'dist/esm/index.js', 'dist/esm/worker.js', 'examples/data/moby-dick.txt']) {
       expect(seen.has(f), `the demo reaches ${f}`).toBe(true);
     }
