@@ -2,7 +2,18 @@
 // optional entries, which import the core at run time (so `wasm-rnn/onnx` shares its classes
 // and backend registry) instead of bundling a second copy of it.
 import { chmodSync, readFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { build as esbuild } from 'esbuild';
+import { bundledPackages, writeNotices } from './notices.mjs';
+
+/** Third-party package folder → the bundles that contain its code (for dist/THIRD-PARTY-NOTICES.md). */
+const thirdParty = new Map();
+async function build(options) {
+  const { metafile } = await esbuild({ ...options, metafile: true });
+  for (const dir of bundledPackages(metafile)) {
+    if (!thirdParty.has(dir)) thirdParty.set(dir, new Set());
+    thirdParty.get(dir).add(options.outfile);
+  }
+}
 
 const common = {
   bundle: true,
@@ -87,3 +98,4 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
 chmodSync('dist/cli/wasm-rnn.js', 0o755);
+writeNotices(thirdParty, 'dist/THIRD-PARTY-NOTICES.md');

@@ -18,6 +18,8 @@ const SHIPPED: readonly (string | RegExp)[] = [
   'package.json',
   'README.md',
   'LICENSE',
+  // The licences of the third-party code the bundles contain (written by scripts/bundle.mjs).
+  'dist/THIRD-PARTY-NOTICES.md',
   // The core, wasm-rnn/onnx, wasm-rnn/tfjs and wasm-rnn/worker (with the script its workers run):
   // one minified ES module each, with its source map.
   'dist/esm/index.js',
@@ -78,6 +80,21 @@ describe('the tarball', () => {
     expect(unexpected, 'files in the tarball that the allowlist does not name').toEqual([]);
     const missing = SHIPPED.filter((s): s is string => typeof s === 'string').filter((f) => !shipped(f));
     expect(missing, 'allowlisted files missing from the tarball').toEqual([]);
+  });
+
+  it('ships the licences of the third-party code its bundles contain', () => {
+    const notices = text('dist/THIRD-PARTY-NOTICES.md');
+    for (const [name, license, bundle] of [
+      ['comlink', 'Apache-2.0', 'dist/esm/worker.js'],
+      ['protobufjs', 'BSD-3-Clause', 'dist/esm/onnx.js'],
+      ['onnx-proto', 'MIT', 'dist/esm/onnx.js'],
+      ['cli-progress', 'MIT', 'dist/cli/wasm-rnn.js'],
+    ]) {
+      expect(notices, name).toMatch(new RegExp(`^- ${name} [\\d.]+ \\(${license}\\), in .*${bundle.replace(/[./]/g, '\\$&')}`, 'm'));
+      expect(notices, `${name}'s licence text`).toMatch(new RegExp(`^## ${name} [\\d.]+\\n\\n\`\`\`\\n\\S`, 'm'));
+    }
+    // The core bundles nobody else's code.
+    expect(notices).not.toMatch(/, in [^\n]*dist\/esm\/index\.js/);
   });
 
   it('has an MIT LICENSE, as package.json says', () => {
