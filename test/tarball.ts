@@ -87,3 +87,45 @@ export function readmeBlock(readme: string, heading: string, lang: string, start
   }
   throw new Error(`README section '${heading}' has no \`\`\`${lang} block starting with '${startsWith}'`);
 }
+
+/** A fenced code block of the README, with where it stands. */
+export interface ReadmeBlock {
+  /** The heading line it stands under (`## Train`, `### Forecaster (time series)`). */
+  heading: string;
+  /** Its first line: with the heading, what names it. */
+  first: string;
+  /** Its text, as readmeBlock returns it (every line with its newline). */
+  body: string;
+  /** Its place among the blocks of `lang` under the same heading, from 0. */
+  index: number;
+}
+
+/**
+ * Every fenced block of `lang` in the README, in order. Fences are tracked line by line, so a
+ * `# comment` inside a shell or Python block is not taken for a heading.
+ */
+export function readmeBlocks(readme: string, lang: string): ReadmeBlock[] {
+  const blocks: ReadmeBlock[] = [];
+  let heading = '';
+  let fence: { lang: string; lines: string[] } | null = null;
+  for (const line of readme.split('\n')) {
+    if (fence) {
+      if (line.startsWith('```')) {
+        if (fence.lang === lang) {
+          const body = fence.lines.map((l) => `${l}\n`).join('');
+          const index = blocks.filter((b) => b.heading === heading).length;
+          blocks.push({ heading, first: fence.lines[0] ?? '', body, index });
+        }
+        fence = null;
+      } else {
+        fence.lines.push(line);
+      }
+    } else if (line.startsWith('```')) {
+      fence = { lang: line.slice(3).trim(), lines: [] };
+    } else if (/^#{1,6} /.test(line)) {
+      heading = line;
+    }
+  }
+  if (fence) throw new Error(`README: a \`\`\`${fence.lang} block under '${heading}' is never closed`);
+  return blocks;
+}
