@@ -2,9 +2,10 @@
  * Every ```js block of README.md runs somewhere. The table below names each block (its heading
  * and first line) and says where: either another test file runs it (and that file must name the
  * block's heading, so the table cannot claim a test that never looks at the README), or it runs
- * here, against the built package (`npm run build`), as an ES module in a temporary folder whose
- * node_modules/wasm-rnn is a link to this checkout — so `'wasm-rnn'`, `'wasm-rnn/onnx'` and
- * `'wasm-rnn/tfjs'` resolve through package.json's exports to dist/, as they do for a user.
+ * here, as users get it: the packed tarball (`npm pack` of the build) installed into an empty
+ * project, whose node_modules/wasm-rnn a temporary folder links to — so `'wasm-rnn'`,
+ * `'wasm-rnn/onnx'` and `'wasm-rnn/tfjs'` resolve through package.json's exports to the shipped
+ * files, and a block that needs a file the tarball lacks fails.
  *
  * A block that leaves variables to the reader (`names`, `trainRows`, `sources`, …) gets a prelude
  * that defines them with small real data; a training budget is shrunk only by a substitution
@@ -16,9 +17,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ROOT, readmeBlocks, type ReadmeBlock } from './tarball.js';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, packAndInstall, readmeBlocks, type Packed, type ReadmeBlock } from './tarball.js';
+
+/** The installed tarball (set in beforeAll). */
+let packed: Packed | undefined;
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const BLOCKS = readmeBlocks(README, 'js');
@@ -384,7 +388,8 @@ function runModule(code: string, label: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-rnn-readme-'));
   try {
     mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(resolve(ROOT), join(dir, 'node_modules', 'wasm-rnn'), 'dir');
+    if (!packed) throw new Error('the tarball is not installed (beforeAll failed)');
+    symlinkSync(join(packed.project, 'node_modules', 'wasm-rnn'), join(dir, 'node_modules', 'wasm-rnn'), 'dir');
     // The blocks read files relative to a clone's root (examples/data/…, test/fixtures/…).
     symlinkSync(join(ROOT, 'examples'), join(dir, 'examples'), 'dir');
     symlinkSync(join(ROOT, 'test'), join(dir, 'test'), 'dir');
@@ -400,6 +405,11 @@ function runModule(code: string, label: string): string {
 }
 
 describe('README.md: every ```js block runs in a test', () => {
+  beforeAll(async () => {
+    packed = await packAndInstall('readme');
+  }, 120_000);
+  afterAll(() => packed?.remove());
+
   it('the build exists (npm test builds first)', () => {
     expect(() => readFileSync(join(ROOT, 'dist/esm/index.js')), 'run `npm run build`').not.toThrow();
   });
