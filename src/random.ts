@@ -34,6 +34,22 @@ export class Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
   }
+  /**
+   * Fills `out` with uniform values in [lo, hi): the same numbers as out.length uniform() calls,
+   * in one loop, which V8 compiles on the spot (on-stack replacement) where a call per value runs
+   * interpreted at a layer's first construction.
+   */
+  fillUniform(out: Float32Array, lo: number, hi: number): void {
+    const d = hi - lo;
+    let s = this.s;
+    for (let i = 0; i < out.length; i++) {
+      let t = (s = (s + 0x6d2b79f5) | 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = lo + d * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+    }
+    this.s = s;
+  }
   /** Standard normal (Box–Muller). */
   normal(): number {
     let u = 0;

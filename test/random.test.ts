@@ -31,6 +31,18 @@ describe('Random', () => {
     }
   });
 
+  it.each(SEEDS)('seed %s: fillUniform() writes what uniform() calls would, and leaves the state after them', (seed) => {
+    const a = new Random(seed), b = new Random(seed);
+    for (const n of [0, 1, 7, 1000]) {
+      const got = new Float32Array(n);
+      a.fillUniform(got, -0.125, 0.375);
+      const want = Float32Array.from({ length: n }, () => b.uniform(-0.125, 0.375));
+      expect(got).toEqual(want);
+      expect(a.state).toBe(b.state);
+    }
+    expect(a.next()).toBe(b.next());
+  });
+
   it('next() is in [0, 1) and uniform(lo, hi) in [lo, hi)', () => {
     const r = new Random(99);
     for (let i = 0; i < 10_000; i++) {

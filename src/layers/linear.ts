@@ -47,7 +47,7 @@ export class Linear extends Module {
     const rng = new Random(seedOf(name, opts.seed));
     const k = 1 / Math.sqrt(inFeatures);
     this.initParams((_s, out) => {
-      for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-k, k);
+      rng.fillUniform(out, -k, k);
     });
   }
 

@@ -110,7 +110,7 @@ export abstract class RNNBase extends Module {
     const rng = new Random(this.cfg.seed);
     const k = 1 / Math.sqrt(this.hiddenSize);
     this.initParams((_s, out) => {
-      for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-k, k);
+      rng.fillUniform(out, -k, k);
     });
     this.dropoutRng = new Random(this.cfg.seed === undefined ? undefined : this.cfg.seed ^ 0x5bd1e995);
   }
