@@ -86,6 +86,27 @@ function expectBits(label: string, got: Float32Array, want: Float32Array): void 
   }
 }
 
+/** Central difference of f with respect to arr[idx] (arr is what f reads). */
+function fd(f: () => number, arr: Float64Array, idx: number, eps = 1e-5): number {
+  const v = arr[idx];
+  arr[idx] = v + eps;
+  const up = f();
+  arr[idx] = v - eps;
+  const dn = f();
+  arr[idx] = v;
+  return (up - dn) / (2 * eps);
+}
+
+/** The kernel's gradient `got` against finite differences of f over the first n entries of arr. */
+function checkFd(label: string, got: ArrayLike<number>, f: () => number, arr: Float64Array, n: number): void {
+  for (let q = 0; q < n; q++) {
+    const want = fd(f, arr, q);
+    if (!(Math.abs(got[q] - want) <= 2e-5 + 1e-4 * Math.abs(want))) {
+      throw new Error(`${label}[${q}]: kernel ${got[q]} vs finite difference ${want}`);
+    }
+  }
+}
+
 const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 const MAX_STEP = 7;
 /** Rows b % 3 == 1 inactive at time t (lengths[b] ≤ t), the others active. */
@@ -593,25 +614,6 @@ describe('backward kernels vs finite differences (JS backend)', () => {
     return L;
   }
 
-  function fd(f: () => number, arr: Float64Array, idx: number, eps = 1e-5): number {
-    const v = arr[idx];
-    arr[idx] = v + eps;
-    const up = f();
-    arr[idx] = v - eps;
-    const dn = f();
-    arr[idx] = v;
-    return (up - dn) / (2 * eps);
-  }
-
-  function check(label: string, got: ArrayLike<number>, f: () => number, arr: Float64Array, n: number): void {
-    for (let q = 0; q < n; q++) {
-      const want = fd(f, arr, q);
-      if (!(Math.abs(got[q] - want) <= 2e-5 + 1e-4 * Math.abs(want))) {
-        throw new Error(`${label}[${q}]: kernel ${got[q]} vs finite difference ${want}`);
-      }
-    }
-  }
-
   const CASES: Array<[FdCell, number, number]> = [];
   for (const cell of ['lstm', 'gru', 'rnn-tanh', 'rnn-relu'] as FdCell[]) {
     CASES.push([cell, 1, 1], [cell, 3, 1], [cell, 5, 3], [cell, 4, 5]);
@@ -678,11 +680,11 @@ describe('backward kernels vs finite differences (JS backend)', () => {
 
     const f = () => loss(cell, x, R1, R2, B, H, active);
     const label = `${cell} H=${H} B=${B}`;
-    check(`${label} dG (∂L/∂gx)`, dG.read(0), f, x.gx, B * GH);
-    check(`${label} dhPrev`, dh.read(0), f, x.hp, B * H);
-    if (cell === 'lstm') check(`${label} dcPrev`, dc.read(0), f, x.cp, B * H);
-    check(`${label} ∂L/∂b_hh`, db.read(0), f, x.bh, GH);
-    check(`${label} ∂L/∂W_hh`, dWv, f, x.w, GH * H);
+    checkFd(`${label} dG (∂L/∂gx)`, dG.read(0), f, x.gx, B * GH);
+    checkFd(`${label} dhPrev`, dh.read(0), f, x.hp, B * H);
+    if (cell === 'lstm') checkFd(`${label} dcPrev`, dc.read(0), f, x.cp, B * H);
+    checkFd(`${label} ∂L/∂b_hh`, db.read(0), f, x.bh, GH);
+    checkFd(`${label} ∂L/∂W_hh`, dWv, f, x.w, GH * H);
   });
 });
 
@@ -897,23 +899,6 @@ describe('variant backward kernels vs finite differences (JS backend)', () => {
     return L;
   }
 
-  function fd(f: () => number, arr: Float64Array, idx: number, eps = 1e-5): number {
-    const v = arr[idx];
-    arr[idx] = v + eps;
-    const up = f();
-    arr[idx] = v - eps;
-    const dn = f();
-    arr[idx] = v;
-    return (up - dn) / (2 * eps);
-  }
-
-  function check(label: string, got: ArrayLike<number>, f: () => number, arr: Float64Array, n: number): void {
-    for (let q = 0; q < n; q++) {
-      const want = fd(f, arr, q);
-      if (!(Math.abs(got[q] - want) <= 2e-5 + 1e-4 * Math.abs(want))) throw new Error(`${label}[${q}]: kernel ${got[q]} vs finite difference ${want}`);
-    }
-  }
-
   const CASES: Array<['rnn' | 'lstm' | 'gru', string, number, number, ExConfig]> = [];
   for (const kind of ['rnn', 'lstm', 'gru'] as const) {
     for (const x of exConfigs(kind).filter((c) => c.clip === 0)) CASES.push([kind, label(x), 3, 2, x], [kind, label(x), 5, 3, x]);
@@ -965,11 +950,11 @@ describe('variant backward kernels vs finite differences (JS backend)', () => {
 
     const f = () => loss(kind, x, v, R1, R2, B, H, active);
     const name = `${kind} ${label(x)} H=${H} B=${B}`;
-    check(`${name} dG (∂L/∂gx)`, dG.read(0), f, v.gx, B * GH);
-    check(`${name} dhPrev`, dh.read(0), f, v.hp, B * H);
-    if (kind === 'lstm') check(`${name} dcPrev`, dc.read(0), f, v.cp, B * H);
-    check(`${name} ∂L/∂b_hh`, db.read(0), f, v.bh, GH);
-    check(`${name} ∂L/∂W_hh`, dW.read(0), f, v.w, GH * H);
-    if (kind === 'lstm' && x.peepholes) check(`${name} ∂L/∂peep`, dpeep.read(0), f, v.p, 3 * H);
+    checkFd(`${name} dG (∂L/∂gx)`, dG.read(0), f, v.gx, B * GH);
+    checkFd(`${name} dhPrev`, dh.read(0), f, v.hp, B * H);
+    if (kind === 'lstm') checkFd(`${name} dcPrev`, dc.read(0), f, v.cp, B * H);
+    checkFd(`${name} ∂L/∂b_hh`, db.read(0), f, v.bh, GH);
+    checkFd(`${name} ∂L/∂W_hh`, dW.read(0), f, v.w, GH * H);
+    if (kind === 'lstm' && x.peepholes) checkFd(`${name} ∂L/∂peep`, dpeep.read(0), f, v.p, 3 * H);
   });
 });
