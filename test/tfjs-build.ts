@@ -8,6 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TfjsArtifacts } from '../src/tfjs/index.js';
+import { uniform } from './fixtures/deterministic.mjs';
+
+export { uniform };
 
 export { tf };
 
@@ -35,21 +38,6 @@ export async function saveArtifacts(model: tf.LayersModel): Promise<Artifacts> {
   const data = Array.isArray(a.weightData) ? tf.io.CompositeArrayBuffer.join(a.weightData) : (a.weightData as ArrayBuffer);
   // A deep copy: tests mutate the JSON.
   return { ...a, modelTopology: JSON.parse(JSON.stringify(a.modelTopology)), weightSpecs: JSON.parse(JSON.stringify(a.weightSpecs)), weightData: data } as Artifacts;
-}
-
-/** Deterministic values in [-scale, scale). */
-export function uniform(n: number, seed: number, scale = 0.6): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = ((s / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
 }
 
 /** Replaces every weight with deterministic values (tfjs initializers are not seeded by default). */
